@@ -1,0 +1,1 @@
+# Models arrive with the admissions capability (see docs/architecture.md).

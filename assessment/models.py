@@ -1,0 +1,1 @@
+# Models arrive with the assessment capability (see docs/architecture.md).

@@ -1,0 +1,1 @@
+# Models arrive with the certification capability (see docs/architecture.md).

@@ -1,0 +1,18 @@
+from . import policy
+
+
+def navigation(request):
+    """What the top navigation offers this user (each link only when the policy allows it)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": {}}
+    return {
+        "nav": {
+            "institutions": policy.can(user, "institution.view"),
+            "consortia": policy.can(user, "consortium.view"),
+            "tokens": policy.can(user, "apitoken.manage"),
+            "staff": policy.can(user, "staff.manage"),
+            "audit": policy.can(user, "audit.view"),
+            "admin": user.is_superuser,
+        }
+    }

@@ -1,0 +1,57 @@
+from .agreements import (
+    Addendum,
+    AddendumStatus,
+    Agreement,
+    AgreementKind,
+    AgreementParty,
+    AgreementSection,
+    AgreementSignature,
+    AgreementStatus,
+    AgreementVersion,
+    RevenueModel,
+    RevenueShare,
+    SharingBasis,
+)
+from .audit import AuditEvent, Via
+from .institutions import (
+    ContactService,
+    Consortium,
+    Institution,
+    InstitutionContact,
+    InstitutionKind,
+    Membership,
+    MembershipRole,
+)
+from .people import ROLE_SCOPES, RoleAssignment, Role, Scope, StaffProfile, User
+from .tokens import ApiToken
+
+__all__ = [
+    "ROLE_SCOPES",
+    "Addendum",
+    "AddendumStatus",
+    "Agreement",
+    "AgreementKind",
+    "AgreementParty",
+    "AgreementSection",
+    "AgreementSignature",
+    "AgreementStatus",
+    "AgreementVersion",
+    "ApiToken",
+    "AuditEvent",
+    "Consortium",
+    "ContactService",
+    "Institution",
+    "InstitutionContact",
+    "InstitutionKind",
+    "Membership",
+    "MembershipRole",
+    "RevenueModel",
+    "RevenueShare",
+    "Role",
+    "RoleAssignment",
+    "Scope",
+    "SharingBasis",
+    "StaffProfile",
+    "User",
+    "Via",
+]

@@ -1,0 +1,1 @@
+# Models arrive with the finance capability (see docs/architecture.md).

@@ -1,0 +1,1 @@
+# Models arrive with the programmes capability (see docs/architecture.md).
