@@ -1,0 +1,93 @@
+import pytest
+from rest_framework.test import APIClient
+
+from consortium import policy
+from consortium.services import apitoken_create
+
+from .factories import (
+    ConsortiumFactory,
+    InstitutionFactory,
+    MembershipFactory,
+    RoleAssignmentFactory,
+    StaffFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    """Every test writes files to its own folders."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                    "OPTIONS": {"location": tmp_path / "private", "base_url": None}},
+    }
+    # pytest-django's ``settings`` fires setting_changed, which resets Django's storage handler.
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def world(db):
+    """Two consortia: A (lead UA, partner UB, associated employer EA) and B (lead UC).
+
+    Each university has an institution admin, a student admin and a plain staff member; consortium A
+    has a consortium admin at UA.
+    """
+    ua = InstitutionFactory(short_name="UA", country="BE")
+    ub = InstitutionFactory(short_name="UB", country="ES")
+    uc = InstitutionFactory(short_name="UC", country="NL")
+    ea = InstitutionFactory(short_name="EA", country="DE", kind="employer", erasmus_code="", pic="", schac_code="")
+    ca = ConsortiumFactory(acronym="CA")
+    cb = ConsortiumFactory(acronym="CB")
+    MembershipFactory(consortium=ca, institution=ua, role="lead")
+    MembershipFactory(consortium=ca, institution=ub, role="partner")
+    MembershipFactory(consortium=ca, institution=ea, role="associated")
+    MembershipFactory(consortium=cb, institution=uc, role="lead")
+
+    people = {}
+    for inst in (ua, ub, uc):
+        people[f"{inst.short_name}_admin"] = StaffFactory(institution=inst).user
+        RoleAssignmentFactory(user=people[f"{inst.short_name}_admin"], role="institution_admin", institution=inst)
+        people[f"{inst.short_name}_students"] = StaffFactory(institution=inst).user
+        RoleAssignmentFactory(user=people[f"{inst.short_name}_students"], role="student_admin", institution=inst)
+        people[f"{inst.short_name}_staff"] = StaffFactory(institution=inst).user
+    people["CA_admin"] = StaffFactory(institution=ua).user
+    RoleAssignmentFactory(user=people["CA_admin"], role="consortium_admin", consortium=ca)
+    people["learner"] = UserFactory()
+    people["superuser"] = UserFactory(is_superuser=True, is_staff=True)
+
+    class World:
+        pass
+
+    w = World()
+    w.ua, w.ub, w.uc, w.ea, w.ca, w.cb = ua, ub, uc, ea, ca, cb
+    w.people = people
+    return w
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def token_client(db):
+    """``token_client(institution, scopes)`` → an APIClient authenticated with a fresh token."""
+
+    def make(institution, scopes=None):
+        _token, key = apitoken_create(actor=None, institution=institution, name=f"test-{institution.short_name}",
+                                      scopes=scopes or policy.api_scopes(), check_policy=False)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        client.token = _token
+        return client
+
+    return make
