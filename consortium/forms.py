@@ -29,8 +29,10 @@ class InstitutionForm(forms.ModelForm):
     class Meta:
         model = Institution
         fields = list(INSTITUTION_FIELDS)
-        widgets = {"logo": forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
-                   "signatory_signature": forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"})}
+        widgets = {
+            "logo": forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
+            "signatory_signature": forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
+        }
 
 
 class ContactForm(forms.Form):
@@ -66,8 +68,11 @@ class AgreementForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=255)
     reference = forms.CharField(label=_("Reference"), max_length=64, required=False)
     parties = forms.ModelMultipleChoiceField(
-        label=_("Parties"), queryset=Institution.objects.none(), widget=forms.CheckboxSelectMultiple,
-        required=False, help_text=_("Members of the consortium who sign this agreement."),
+        label=_("Parties"),
+        queryset=Institution.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Members of the consortium who sign this agreement."),
     )
 
     def __init__(self, *args, consortium: Consortium, **kwargs):
@@ -81,8 +86,7 @@ class AgreementSectionsForm(forms.ModelForm):
     class Meta:
         model = AgreementVersion
         fields = [*SECTION_FIELDS, "effective_until"]
-        widgets = {**{f: forms.Textarea(attrs={"rows": 4}) for f in SECTION_FIELDS},
-                   "effective_until": DateInput()}
+        widgets = {**{f: forms.Textarea(attrs={"rows": 4}) for f in SECTION_FIELDS}, "effective_until": DateInput()}
 
 
 class PartyAddForm(forms.Form):
@@ -90,9 +94,13 @@ class PartyAddForm(forms.Form):
 
     def __init__(self, *args, version: AgreementVersion, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["institution"].queryset = Institution.objects.filter(
-            memberships__consortium_id=version.agreement.consortium_id, memberships__left_on__isnull=True
-        ).exclude(agreement_parties__version=version).order_by("short_name")
+        self.fields["institution"].queryset = (
+            Institution.objects.filter(
+                memberships__consortium_id=version.agreement.consortium_id, memberships__left_on__isnull=True
+            )
+            .exclude(agreement_parties__version=version)
+            .order_by("short_name")
+        )
 
 
 class FinancialModelForm(forms.Form):
@@ -108,14 +116,16 @@ class FinancialModelForm(forms.Form):
     def __init__(self, *args, version: AgreementVersion, **kwargs):
         super().__init__(*args, **kwargs)
         self.parties = [p.institution for p in version.parties.select_related("institution")]
-        self.fields["collecting_institution"].queryset = Institution.objects.filter(
-            id__in=[i.id for i in self.parties]
-        )
+        self.fields["collecting_institution"].queryset = Institution.objects.filter(id__in=[i.id for i in self.parties])
         current = {s.institution_id: s.percent for s in version.revenue_shares.all()}
         for institution in self.parties:
             self.fields[f"share_{institution.id}"] = forms.DecimalField(
                 label=_("Share of %(name)s (%%)") % {"name": institution.short_name},
-                max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False,
+                max_digits=5,
+                decimal_places=2,
+                min_value=0,
+                max_value=100,
+                required=False,
                 initial=current.get(institution.id),
             )
 
@@ -133,7 +143,8 @@ class SignatureForm(forms.Form):
     signed_by_title = forms.CharField(label=_("Title"), max_length=255)
     signed_on = forms.DateField(label=_("Signed on"), widget=DateInput(), initial=timezone.localdate)
     signed_pdf = forms.FileField(
-        label=_("Signed PDF"), validators=[validate_pdf_upload],
+        label=_("Signed PDF"),
+        validators=[validate_pdf_upload],
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
     )
 
@@ -153,16 +164,23 @@ class TerminateForm(forms.Form):
 class AddendumForm(forms.Form):
     institution = forms.ModelChoiceField(label=_("Joining institution"), queryset=Institution.objects.none())
     role = forms.ChoiceField(
-        label=_("Role"), choices=[(MembershipRole.PARTNER, MembershipRole.PARTNER.label),
-                                  (MembershipRole.ASSOCIATED, MembershipRole.ASSOCIATED.label)]
+        label=_("Role"),
+        choices=[
+            (MembershipRole.PARTNER, MembershipRole.PARTNER.label),
+            (MembershipRole.ASSOCIATED, MembershipRole.ASSOCIATED.label),
+        ],
     )
     summary = forms.CharField(label=_("Terms of accession"), widget=forms.Textarea(attrs={"rows": 4}))
 
     def __init__(self, *args, version: AgreementVersion, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["institution"].queryset = Institution.objects.filter(
-            memberships__consortium_id=version.agreement.consortium_id, memberships__left_on__isnull=True
-        ).exclude(agreement_parties__version=version).order_by("short_name")
+        self.fields["institution"].queryset = (
+            Institution.objects.filter(
+                memberships__consortium_id=version.agreement.consortium_id, memberships__left_on__isnull=True
+            )
+            .exclude(agreement_parties__version=version)
+            .order_by("short_name")
+        )
 
 
 class AddendumInForceForm(forms.Form):
@@ -174,8 +192,9 @@ class ApiTokenForm(forms.Form):
     institution = forms.ModelChoiceField(label=_("Institution"), queryset=Institution.objects.none())
     name = forms.CharField(label=_("Name"), max_length=100, help_text=_("e.g. 'Student information system'"))
     scopes = forms.MultipleChoiceField(label=_("Scopes"), widget=forms.CheckboxSelectMultiple)
-    expires_on = forms.DateField(label=_("Expires on"), widget=DateInput(), required=False,
-                                 help_text=_("Leave empty for one year."))
+    expires_on = forms.DateField(
+        label=_("Expires on"), widget=DateInput(), required=False, help_text=_("Leave empty for one year.")
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -54,9 +54,7 @@ def _export_account(user) -> dict[str, Any]:
         "staff_profile": (
             {"institution": profile.institution.short_name, "job_title": profile.job_title} if profile else None
         ),
-        "roles": [
-            {"role": r.role, "scope": r.scope_key} for r in user.role_assignments.all()
-        ],
+        "roles": [{"role": r.role, "scope": r.scope_key} for r in user.role_assignments.all()],
     }
 
 

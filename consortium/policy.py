@@ -11,6 +11,7 @@ token acts for its institution and only within its scopes (``<resource>:read`` /
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -145,6 +146,8 @@ class Actor:
                 continue
             if target is not None and t != target:
                 continue
+            if target is None and institution is not None and t is not None:
+                continue  # an institution role narrowed to one programme is not institution-wide
             return True
         return False
 
@@ -152,7 +155,8 @@ class Actor:
         return {c for role, c, _i, _t in self.assignments if role in roles and c}
 
     def institutions_with_role(self, *roles: str) -> set[UUID]:
-        return {i for role, _c, i, _t in self.assignments if role in roles and i}
+        """Institutions on which the actor holds one of ``roles`` institution-wide (not narrowed)."""
+        return {i for role, _c, i, t in self.assignments if role in roles and i and t is None}
 
     def targets_with_role(self, *roles: str) -> set[UUID]:
         return {t for role, _c, _i, t in self.assignments if role in roles and t}
@@ -169,6 +173,21 @@ class Actor:
         )
         return frozenset(ids | self.consortia_with_role("consortium_admin"))
 
+    @cached_property
+    def administered_member_ids(self) -> frozenset[UUID]:
+        """Institutions that are active members of a consortium this actor administers (one query, not one per
+        institution: lists ask about every row)."""
+        admin_of = self.consortia_with_role("consortium_admin")
+        if not admin_of:
+            return frozenset()
+        from .models import Membership
+
+        return frozenset(
+            Membership.objects.filter(consortium_id__in=admin_of, left_on__isnull=True).values_list(
+                "institution_id", flat=True
+            )
+        )
+
 
 def actor_for(user) -> Actor:
     """The ``Actor`` for a user, cached on the user object for the request."""
@@ -177,10 +196,8 @@ def actor_for(user) -> Actor:
     cached = getattr(user, "_policy_actor", None)
     if cached is None:
         cached = Actor(user)
-        try:
+        with contextlib.suppress(AttributeError):  # objects that refuse attributes are not cached
             user._policy_actor = cached
-        except AttributeError:  # AnonymousUser instances are shared; don't cache on them
-            pass
     return cached
 
 
@@ -210,7 +227,7 @@ def require(user, action: str, obj: Any = None) -> None:
         raise PermissionDenied(f"Not allowed: {action}.")
 
 
-def filter(user, action: str, queryset: QuerySet) -> QuerySet:  # noqa: A001 - the policy's vocabulary
+def filter(user, action: str, queryset: QuerySet) -> QuerySet:
     """Narrow ``queryset`` to the rows on which ``user`` may perform ``action``."""
     actor = actor_for(user)
     found = _rule_for(action)

@@ -38,12 +38,7 @@ def _administers_institution(actor: Actor, institution_id) -> bool:
     """Institution admins of it, and consortium admins of a consortium it is an active member of."""
     if actor.has_role(IA, institution=institution_id):
         return True
-    admin_of = actor.consortia_with_role(CA)
-    if not admin_of:
-        return False
-    return Membership.objects.filter(
-        institution_id=institution_id, consortium_id__in=admin_of, left_on__isnull=True
-    ).exists()
+    return institution_id in actor.administered_member_ids
 
 
 # --- Institutions: the public profile is joint; contacts, signature and staff are private ------------
@@ -63,9 +58,7 @@ def _institution_view_scope(actor: Actor, qs):
 def _institution_view_private(actor: Actor, obj: Institution | None) -> bool:
     if obj is None:
         return False
-    return obj.id in actor.institution_ids or (
-        not actor.is_partner_system and _administers_institution(actor, obj.id)
-    )
+    return obj.id in actor.institution_ids or (not actor.is_partner_system and _administers_institution(actor, obj.id))
 
 
 @policy.rule("institution.create")
@@ -149,9 +142,7 @@ def _agreement_sign(actor: Actor, party: AgreementParty | None) -> bool:
     """Record a party's signature: its institution administrators, or the consortium administrators."""
     if party is None:
         return bool(actor.institutions_with_role(IA) or actor.consortia_with_role(CA))
-    return actor.has_role(IA, institution=party.institution_id) or actor.has_role(
-        CA, consortium=_consortium_id(party)
-    )
+    return actor.has_role(IA, institution=party.institution_id) or actor.has_role(CA, consortium=_consortium_id(party))
 
 
 # --- API tokens: private to the institution, managed by its administrators ---------------------------

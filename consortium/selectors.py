@@ -46,9 +46,7 @@ def agreement_list(*, user, consortium: Consortium | None = None) -> QuerySet[Ag
     qs = policy.filter(user, "agreement.view", Agreement.objects.select_related("consortium"))
     if consortium is not None:
         qs = qs.filter(consortium=consortium)
-    return qs.prefetch_related(
-        Prefetch("versions", queryset=AgreementVersion.objects.order_by("-number"))
-    )
+    return qs.prefetch_related(Prefetch("versions", queryset=AgreementVersion.objects.order_by("-number")))
 
 
 def agreement_version_detail(version_id) -> AgreementVersion:
@@ -83,9 +81,9 @@ def apitoken_list(*, user) -> QuerySet[ApiToken]:
 
 
 def staff_list(*, user) -> QuerySet[StaffProfile]:
-    return policy.filter(user, "staff.manage", StaffProfile.objects.select_related("user", "institution")).prefetch_related(
-        "user__role_assignments"
-    )
+    return policy.filter(
+        user, "staff.manage", StaffProfile.objects.select_related("user", "institution")
+    ).prefetch_related("user__role_assignments")
 
 
 def audit_list(*, user, action: str = "", actor: str = "", via: str = "") -> QuerySet[AuditEvent]:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from . import audit, events, policy
 from .errors import DomainError, TransitionError
 from .models import (
+    ROLE_SCOPES,
     Addendum,
     AddendumStatus,
     Agreement,
@@ -40,7 +41,6 @@ from .models import (
     RevenueShare,
     Role,
     RoleAssignment,
-    ROLE_SCOPES,
     Scope,
     SharingBasis,
     StaffProfile,
@@ -95,8 +95,13 @@ def institution_create(*, actor, data: Mapping[str, Any]) -> Institution:
     institution = Institution()
     _apply(institution, data, INSTITUTION_FIELDS)
     _save(institution)
-    audit.record(actor, "institution.created", institution, audit.snapshot(institution, INSTITUTION_FIELDS),
-                 institution_id=institution.id)
+    audit.record(
+        actor,
+        "institution.created",
+        institution,
+        audit.snapshot(institution, INSTITUTION_FIELDS),
+        institution_id=institution.id,
+    )
     return institution
 
 
@@ -113,21 +118,28 @@ def institution_update(*, actor, institution: Institution, data: Mapping[str, An
 
 
 @transaction.atomic
-def institution_contact_add(*, actor, institution: Institution, service: str, name: str, email: str,
-                            phone: str = "") -> InstitutionContact:
+def institution_contact_add(
+    *, actor, institution: Institution, service: str, name: str, email: str, phone: str = ""
+) -> InstitutionContact:
     policy.require(actor, "institution.change", institution)
     contact = InstitutionContact(institution=institution, service=service, name=name, email=email, phone=phone)
     _save(contact)
-    audit.record(actor, "institution.contact_added", contact, {"service": service, "name": name},
-                 institution_id=institution.id)
+    audit.record(
+        actor, "institution.contact_added", contact, {"service": service, "name": name}, institution_id=institution.id
+    )
     return contact
 
 
 @transaction.atomic
 def institution_contact_remove(*, actor, contact: InstitutionContact) -> None:
     policy.require(actor, "institution.change", contact.institution)
-    audit.record(actor, "institution.contact_removed", contact, {"service": contact.service, "name": contact.name},
-                 institution_id=contact.institution_id)
+    audit.record(
+        actor,
+        "institution.contact_removed",
+        contact,
+        {"service": contact.service, "name": contact.name},
+        institution_id=contact.institution_id,
+    )
     contact.delete()
 
 
@@ -140,8 +152,13 @@ def consortium_create(*, actor, data: Mapping[str, Any]) -> Consortium:
     consortium = Consortium()
     _apply(consortium, data, CONSORTIUM_FIELDS)
     _save(consortium)
-    audit.record(actor, "consortium.created", consortium, audit.snapshot(consortium, CONSORTIUM_FIELDS),
-                 consortium_id=consortium.id)
+    audit.record(
+        actor,
+        "consortium.created",
+        consortium,
+        audit.snapshot(consortium, CONSORTIUM_FIELDS),
+        consortium_id=consortium.id,
+    )
     return consortium
 
 
@@ -158,24 +175,37 @@ def consortium_update(*, actor, consortium: Consortium, data: Mapping[str, Any])
 
 
 @transaction.atomic
-def membership_add(*, actor, consortium: Consortium, institution: Institution, role: str,
-                   joined_on: dt.date | None = None) -> Membership:
+def membership_add(
+    *, actor, consortium: Consortium, institution: Institution, role: str, joined_on: dt.date | None = None
+) -> Membership:
     policy.require(actor, "membership.manage", consortium)
     if role in (MembershipRole.LEAD, MembershipRole.PARTNER) and not institution.is_university:
-        raise DomainError(_("Only universities can be lead or full partners; add %(name)s as an associated "
-                            "partner.") % {"name": institution.short_name})
+        raise DomainError(
+            _("Only universities can be lead or full partners; add %(name)s as an associated partner.")
+            % {"name": institution.short_name}
+        )
     if Membership.objects.filter(consortium=consortium, institution=institution, left_on__isnull=True).exists():
-        raise DomainError(_("%(name)s is already a member of %(consortium)s.")
-                          % {"name": institution.short_name, "consortium": consortium.acronym})
-    if role == MembershipRole.LEAD and Membership.objects.filter(
-        consortium=consortium, role=MembershipRole.LEAD, left_on__isnull=True
-    ).exists():
+        raise DomainError(
+            _("%(name)s is already a member of %(consortium)s.")
+            % {"name": institution.short_name, "consortium": consortium.acronym}
+        )
+    if (
+        role == MembershipRole.LEAD
+        and Membership.objects.filter(consortium=consortium, role=MembershipRole.LEAD, left_on__isnull=True).exists()
+    ):
         raise DomainError(_("%(consortium)s already has a lead institution.") % {"consortium": consortium.acronym})
-    membership = Membership(consortium=consortium, institution=institution, role=role,
-                            joined_on=joined_on or timezone.localdate())
+    membership = Membership(
+        consortium=consortium, institution=institution, role=role, joined_on=joined_on or timezone.localdate()
+    )
     _save(membership)
-    audit.record(actor, "membership.added", membership, {"institution": institution.short_name, "role": role},
-                 consortium_id=consortium.id, institution_id=institution.id)
+    audit.record(
+        actor,
+        "membership.added",
+        membership,
+        {"institution": institution.short_name, "role": role},
+        consortium_id=consortium.id,
+        institution_id=institution.id,
+    )
     return membership
 
 
@@ -184,16 +214,25 @@ def membership_end(*, actor, membership: Membership, left_on: dt.date | None = N
     policy.require(actor, "membership.manage", membership)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.left_on is not None:
-        raise TransitionError(_("%(name)s already left on %(date)s.")
-                              % {"name": membership.institution.short_name, "date": membership.left_on})
+        raise TransitionError(
+            _("%(name)s already left on %(date)s.")
+            % {"name": membership.institution.short_name, "date": membership.left_on}
+        )
     left_on = left_on or timezone.localdate()
     if left_on < membership.joined_on:
-        raise DomainError(_("The leaving date cannot be before the joining date (%(date)s).")
-                          % {"date": membership.joined_on})
+        raise DomainError(
+            _("The leaving date cannot be before the joining date (%(date)s).") % {"date": membership.joined_on}
+        )
     membership.left_on = left_on
     _save(membership)
-    audit.record(actor, "membership.ended", membership, {"left_on": left_on},
-                 consortium_id=membership.consortium_id, institution_id=membership.institution_id)
+    audit.record(
+        actor,
+        "membership.ended",
+        membership,
+        {"left_on": left_on},
+        consortium_id=membership.consortium_id,
+        institution_id=membership.institution_id,
+    )
     return membership
 
 
@@ -226,13 +265,19 @@ def _move(actor, version: AgreementVersion, target: str, changes: Mapping[str, A
         )
     version.status = target
     version.save()
-    audit.record(actor, f"agreement.{target}", version, {"status": [source, target], **(changes or {})},
-                 consortium_id=version.agreement.consortium_id)
+    audit.record(
+        actor,
+        f"agreement.{target}",
+        version,
+        {"status": [source, target], **(changes or {})},
+        consortium_id=version.agreement.consortium_id,
+    )
 
 
 @transaction.atomic
-def agreement_create(*, actor, consortium: Consortium, kind: str, title: str, reference: str = "",
-                     parties: Iterable[Institution] = ()) -> Agreement:
+def agreement_create(
+    *, actor, consortium: Consortium, kind: str, title: str, reference: str = "", parties: Iterable[Institution] = ()
+) -> Agreement:
     """A new agreement with version 1 in draft. Parties take their role from the consortium membership."""
     policy.require(actor, "agreement.manage", consortium)
     agreement = Agreement(consortium=consortium, kind=kind, title=title, reference=reference)
@@ -241,20 +286,27 @@ def agreement_create(*, actor, consortium: Consortium, kind: str, title: str, re
     _save(version)
     for institution in parties:
         _party_add(version, institution)
-    audit.record(actor, "agreement.created", agreement,
-                 {"kind": kind, "title": title, "parties": [p.short_name for p in parties]},
-                 consortium_id=consortium.id)
+    audit.record(
+        actor,
+        "agreement.created",
+        agreement,
+        {"kind": kind, "title": title, "parties": [p.short_name for p in parties]},
+        consortium_id=consortium.id,
+    )
     return agreement
 
 
-def _party_add(version: AgreementVersion, institution: Institution, addendum: Addendum | None = None,
-               role: str | None = None) -> AgreementParty:
+def _party_add(
+    version: AgreementVersion, institution: Institution, addendum: Addendum | None = None, role: str | None = None
+) -> AgreementParty:
     membership = Membership.objects.filter(
         consortium_id=version.agreement.consortium_id, institution=institution, left_on__isnull=True
     ).first()
     if membership is None:
-        raise DomainError(_("%(name)s is not a member of the consortium; add it as a member first.")
-                          % {"name": institution.short_name})
+        raise DomainError(
+            _("%(name)s is not a member of the consortium; add it as a member first.")
+            % {"name": institution.short_name}
+        )
     if version.parties.filter(institution=institution).exists():
         raise DomainError(_("%(name)s is already a party.") % {"name": institution.short_name})
     party = AgreementParty(version=version, institution=institution, role=role or membership.role, joined_by=addendum)
@@ -264,8 +316,10 @@ def _party_add(version: AgreementVersion, institution: Institution, addendum: Ad
 
 def _require_draft(version: AgreementVersion) -> None:
     if version.status != AgreementStatus.DRAFT:
-        raise TransitionError(_("Version %(number)s is %(status)s and can no longer be edited; start a new version.")
-                              % {"number": version.number, "status": version.get_status_display()})
+        raise TransitionError(
+            _("Version %(number)s is %(status)s and can no longer be edited; start a new version.")
+            % {"number": version.number, "status": version.get_status_display()}
+        )
 
 
 @transaction.atomic
@@ -274,8 +328,13 @@ def agreement_party_add(*, actor, version: AgreementVersion, institution: Instit
     version = _locked_version(version)
     _require_draft(version)
     party = _party_add(version, institution)
-    audit.record(actor, "agreement.party_added", version, {"institution": institution.short_name},
-                 consortium_id=version.agreement.consortium_id)
+    audit.record(
+        actor,
+        "agreement.party_added",
+        version,
+        {"institution": institution.short_name},
+        consortium_id=version.agreement.consortium_id,
+    )
     return party
 
 
@@ -290,8 +349,13 @@ def agreement_party_remove(*, actor, party: AgreementParty) -> None:
         version.revenue_model = RevenueModel.EACH_KEEPS_OWN
         version.sharing_basis = ""
         version.save()
-    audit.record(actor, "agreement.party_removed", version, {"institution": party.institution.short_name},
-                 consortium_id=version.agreement.consortium_id)
+    audit.record(
+        actor,
+        "agreement.party_removed",
+        version,
+        {"institution": party.institution.short_name},
+        consortium_id=version.agreement.consortium_id,
+    )
     party.delete()
 
 
@@ -310,8 +374,14 @@ def agreement_version_update(*, actor, version: AgreementVersion, data: Mapping[
     return version
 
 
-def financial_model_problems(*, version: AgreementVersion, revenue_model: str, collecting_institution: Institution | None,
-                             sharing_basis: str, shares: Mapping[Institution, Decimal]) -> list[str]:
+def financial_model_problems(
+    *,
+    version: AgreementVersion,
+    revenue_model: str,
+    collecting_institution: Institution | None,
+    sharing_basis: str,
+    shares: Mapping[Institution, Decimal],
+) -> list[str]:
     """Every reason the financial model is not acceptable (empty when it is)."""
     problems: list[str] = []
     party_ids = set(version.parties.values_list("institution_id", flat=True))
@@ -340,22 +410,34 @@ def financial_model_problems(*, version: AgreementVersion, revenue_model: str, c
 
 
 @transaction.atomic
-def agreement_financial_model_set(*, actor, version: AgreementVersion, revenue_model: str,
-                                  collecting_institution: Institution | None = None, sharing_basis: str = "",
-                                  shares: Mapping[Institution, Decimal] | None = None,
-                                  costs_shared: bool = False) -> AgreementVersion:
+def agreement_financial_model_set(
+    *,
+    actor,
+    version: AgreementVersion,
+    revenue_model: str,
+    collecting_institution: Institution | None = None,
+    sharing_basis: str = "",
+    shares: Mapping[Institution, Decimal] | None = None,
+    costs_shared: bool = False,
+) -> AgreementVersion:
     policy.require(actor, "agreement.manage", version.agreement)
     version = _locked_version(version)
     _require_draft(version)
     shares = {i: Decimal(p) for i, p in (shares or {}).items() if p not in (None, "")}
-    problems = financial_model_problems(version=version, revenue_model=revenue_model,
-                                        collecting_institution=collecting_institution,
-                                        sharing_basis=sharing_basis, shares=shares)
+    problems = financial_model_problems(
+        version=version,
+        revenue_model=revenue_model,
+        collecting_institution=collecting_institution,
+        sharing_basis=sharing_basis,
+        shares=shares,
+    )
     if problems:
         raise DomainError(_("The financial model is incomplete."), details=problems)
     before = audit.snapshot(version, FINANCIAL_FIELDS)
     version.revenue_model = revenue_model
-    version.collecting_institution = collecting_institution if revenue_model == RevenueModel.COLLECTING_PARTNER else None
+    version.collecting_institution = (
+        collecting_institution if revenue_model == RevenueModel.COLLECTING_PARTNER else None
+    )
     version.sharing_basis = sharing_basis if revenue_model == RevenueModel.COLLECTING_PARTNER else ""
     version.costs_shared = costs_shared
     _save(version)
@@ -365,8 +447,9 @@ def agreement_financial_model_set(*, actor, version: AgreementVersion, revenue_m
     )
     changes = audit.diff(before, audit.snapshot(version, FINANCIAL_FIELDS))
     changes["shares"] = {i.short_name: str(p) for i, p in shares.items()}
-    audit.record(actor, "agreement.financial_model_set", version, changes,
-                 consortium_id=version.agreement.consortium_id)
+    audit.record(
+        actor, "agreement.financial_model_set", version, changes, consortium_id=version.agreement.consortium_id
+    )
     return version
 
 
@@ -382,9 +465,13 @@ def agreement_readiness_problems(version: AgreementVersion) -> list[str]:
     if empty:
         problems.append(_("Sections still empty: %(sections)s.") % {"sections": ", ".join(str(e) for e in empty)})
     shares = {s.institution: s.percent for s in version.revenue_shares.select_related("institution")}
-    problems += financial_model_problems(version=version, revenue_model=version.revenue_model,
-                                         collecting_institution=version.collecting_institution,
-                                         sharing_basis=version.sharing_basis, shares=shares)
+    problems += financial_model_problems(
+        version=version,
+        revenue_model=version.revenue_model,
+        collecting_institution=version.collecting_institution,
+        sharing_basis=version.sharing_basis,
+        shares=shares,
+    )
     return problems
 
 
@@ -414,29 +501,52 @@ def agreement_return_to_draft(*, actor, version: AgreementVersion) -> AgreementV
 
 
 @transaction.atomic
-def agreement_signature_record(*, actor, version: AgreementVersion, institution: Institution, signed_by_name: str,
-                               signed_by_title: str, signed_on: dt.date, signed_pdf: UploadedFile) -> AgreementSignature:
-    party = AgreementParty.objects.select_related("version__agreement").filter(
-        version=version, institution=institution
-    ).first()
+def agreement_signature_record(
+    *,
+    actor,
+    version: AgreementVersion,
+    institution: Institution,
+    signed_by_name: str,
+    signed_by_title: str,
+    signed_on: dt.date,
+    signed_pdf: UploadedFile,
+) -> AgreementSignature:
+    party = (
+        AgreementParty.objects.select_related("version__agreement")
+        .filter(version=version, institution=institution)
+        .first()
+    )
     if party is None:
         raise DomainError(_("%(name)s is not a party to this agreement.") % {"name": institution.short_name})
     policy.require(actor, "agreement.sign", party)
     version = _locked_version(version)
     if version.status != AgreementStatus.UNDER_SIGNATURE:
-        raise TransitionError(_("Signatures are recorded only while the version is under signature (it is %(status)s).")
-                              % {"status": version.get_status_display()})
+        raise TransitionError(
+            _("Signatures are recorded only while the version is under signature (it is %(status)s).")
+            % {"status": version.get_status_display()}
+        )
     if version.signatures.filter(institution=institution).exists():
         raise DomainError(_("%(name)s has already signed this version.") % {"name": institution.short_name})
     if signed_on > timezone.localdate():
         raise DomainError(_("The signing date cannot be in the future."))
-    signature = AgreementSignature(version=version, institution=institution, signed_by_name=signed_by_name,
-                                   signed_by_title=signed_by_title, signed_on=signed_on, signed_pdf=signed_pdf,
-                                   recorded_by=actor if isinstance(actor, User) else None)
+    signature = AgreementSignature(
+        version=version,
+        institution=institution,
+        signed_by_name=signed_by_name,
+        signed_by_title=signed_by_title,
+        signed_on=signed_on,
+        signed_pdf=signed_pdf,
+        recorded_by=actor if isinstance(actor, User) else None,
+    )
     _save(signature, exclude=["recorded_by"])
-    audit.record(actor, "agreement.signed", version,
-                 {"institution": institution.short_name, "signed_by": signed_by_name, "signed_on": signed_on},
-                 consortium_id=version.agreement.consortium_id, institution_id=institution.id)
+    audit.record(
+        actor,
+        "agreement.signed",
+        version,
+        {"institution": institution.short_name, "signed_by": signed_by_name, "signed_on": signed_on},
+        consortium_id=version.agreement.consortium_id,
+        institution_id=institution.id,
+    )
     return signature
 
 
@@ -446,30 +556,36 @@ def unsigned_parties(version: AgreementVersion) -> list[AgreementParty]:
 
 
 @transaction.atomic
-def agreement_bring_into_force(*, actor, version: AgreementVersion,
-                               effective_from: dt.date | None = None) -> AgreementVersion:
+def agreement_bring_into_force(
+    *, actor, version: AgreementVersion, effective_from: dt.date | None = None
+) -> AgreementVersion:
     """Every party has signed: this version governs from now on; an earlier one in force is superseded."""
     policy.require(actor, "agreement.manage", version.agreement)
     version = _locked_version(version)
     if version.status == AgreementStatus.UNDER_SIGNATURE:
         missing = unsigned_parties(version)
         if missing:
-            raise TransitionError(_("Not every party has signed yet."),
-                                  details=[p.institution.short_name for p in missing])
-    current = (AgreementVersion.objects.select_for_update()
-               .filter(agreement=version.agreement, status=AgreementStatus.IN_FORCE).exclude(pk=version.pk).first())
+            raise TransitionError(
+                _("Not every party has signed yet."), details=[p.institution.short_name for p in missing]
+            )
+    current = (
+        AgreementVersion.objects.select_for_update()
+        .filter(agreement=version.agreement, status=AgreementStatus.IN_FORCE)
+        .exclude(pk=version.pk)
+        .first()
+    )
     if current is not None and version.status == AgreementStatus.UNDER_SIGNATURE:
         _move(actor, current, AgreementStatus.SUPERSEDED, {"superseded_by": version.number})
     version.effective_from = effective_from or timezone.localdate()
     _move(actor, version, AgreementStatus.IN_FORCE, {"effective_from": version.effective_from})
-    events.publish("consortium.agreement_in_force", agreement_id=str(version.agreement_id),
-                   version_id=str(version.id))
+    events.publish("consortium.agreement_in_force", agreement_id=str(version.agreement_id), version_id=str(version.id))
     return version
 
 
 @transaction.atomic
-def agreement_terminate(*, actor, version: AgreementVersion, reason: str,
-                        terminated_on: dt.date | None = None) -> AgreementVersion:
+def agreement_terminate(
+    *, actor, version: AgreementVersion, reason: str, terminated_on: dt.date | None = None
+) -> AgreementVersion:
     """Ends the agreement. Learners already enrolled may finish (the programmes' own rules apply)."""
     policy.require(actor, "agreement.manage", version.agreement)
     version = _locked_version(version)
@@ -488,8 +604,10 @@ def agreement_version_start(*, actor, agreement: Agreement) -> AgreementVersion:
     Agreement.objects.select_for_update().get(pk=agreement.pk)
     latest = agreement.versions.order_by("-number").first()
     if latest and latest.status in (AgreementStatus.DRAFT, AgreementStatus.UNDER_SIGNATURE):
-        raise TransitionError(_("Version %(number)s is still %(status)s; finish it before starting another.")
-                              % {"number": latest.number, "status": latest.get_status_display()})
+        raise TransitionError(
+            _("Version %(number)s is still %(status)s; finish it before starting another.")
+            % {"number": latest.number, "status": latest.get_status_display()}
+        )
     if latest and latest.status == AgreementStatus.TERMINATED:
         raise TransitionError(_("The agreement was terminated; create a new agreement instead."))
     version = AgreementVersion(agreement=agreement, number=(latest.number + 1) if latest else 1)
@@ -499,21 +617,33 @@ def agreement_version_start(*, actor, agreement: Agreement) -> AgreementVersion:
     _save(version)
     if latest:
         AgreementParty.objects.bulk_create(
-            [AgreementParty(version=version, institution_id=p.institution_id, role=p.role,
-                            coordinator_name=p.coordinator_name) for p in latest.parties.all()]
+            [
+                AgreementParty(
+                    version=version, institution_id=p.institution_id, role=p.role, coordinator_name=p.coordinator_name
+                )
+                for p in latest.parties.all()
+            ]
         )
         RevenueShare.objects.bulk_create(
-            [RevenueShare(version=version, institution_id=s.institution_id, percent=s.percent)
-             for s in latest.revenue_shares.all()]
+            [
+                RevenueShare(version=version, institution_id=s.institution_id, percent=s.percent)
+                for s in latest.revenue_shares.all()
+            ]
         )
-    audit.record(actor, "agreement.version_started", version, {"copied_from": latest.number if latest else None},
-                 consortium_id=agreement.consortium_id)
+    audit.record(
+        actor,
+        "agreement.version_started",
+        version,
+        {"copied_from": latest.number if latest else None},
+        consortium_id=agreement.consortium_id,
+    )
     return version
 
 
 @transaction.atomic
-def addendum_create(*, actor, version: AgreementVersion, institution: Institution, summary: str,
-                    role: str = MembershipRole.PARTNER) -> Addendum:
+def addendum_create(
+    *, actor, version: AgreementVersion, institution: Institution, summary: str, role: str = MembershipRole.PARTNER
+) -> Addendum:
     """A new partner joins an agreement in force by addendum, without renegotiating it."""
     policy.require(actor, "agreement.manage", version.agreement)
     version = _locked_version(version)
@@ -521,10 +651,13 @@ def addendum_create(*, actor, version: AgreementVersion, institution: Institutio
         raise TransitionError(_("Partners join by addendum only to a version in force."))
     if version.parties.filter(institution=institution).exists():
         raise DomainError(_("%(name)s is already a party.") % {"name": institution.short_name})
-    if not Membership.objects.filter(consortium_id=version.agreement.consortium_id, institution=institution,
-                                     left_on__isnull=True).exists():
-        raise DomainError(_("%(name)s is not a member of the consortium; add it as a member first.")
-                          % {"name": institution.short_name})
+    if not Membership.objects.filter(
+        consortium_id=version.agreement.consortium_id, institution=institution, left_on__isnull=True
+    ).exists():
+        raise DomainError(
+            _("%(name)s is not a member of the consortium; add it as a member first.")
+            % {"name": institution.short_name}
+        )
     if role == MembershipRole.LEAD:
         raise DomainError(_("An addendum cannot change the lead institution; start a new version."))
     if version.addenda.filter(institution=institution, status=AddendumStatus.DRAFT).exists():
@@ -532,19 +665,27 @@ def addendum_create(*, actor, version: AgreementVersion, institution: Institutio
     number = (version.addenda.order_by("-number").values_list("number", flat=True).first() or 0) + 1
     addendum = Addendum(version=version, number=number, institution=institution, role=role, summary=summary)
     _save(addendum)
-    audit.record(actor, "agreement.addendum_created", addendum, {"institution": institution.short_name},
-                 consortium_id=version.agreement.consortium_id)
+    audit.record(
+        actor,
+        "agreement.addendum_created",
+        addendum,
+        {"institution": institution.short_name},
+        consortium_id=version.agreement.consortium_id,
+    )
     return addendum
 
 
 @transaction.atomic
-def addendum_bring_into_force(*, actor, addendum: Addendum, signed_pdf: UploadedFile,
-                              effective_from: dt.date | None = None) -> Addendum:
+def addendum_bring_into_force(
+    *, actor, addendum: Addendum, signed_pdf: UploadedFile, effective_from: dt.date | None = None
+) -> Addendum:
     policy.require(actor, "agreement.manage", addendum.version.agreement)
     addendum = Addendum.objects.select_for_update().select_related("version__agreement").get(pk=addendum.pk)
     if addendum.status != AddendumStatus.DRAFT:
-        raise TransitionError(_("Addendum %(number)s is %(status)s.")
-                              % {"number": addendum.number, "status": addendum.get_status_display()})
+        raise TransitionError(
+            _("Addendum %(number)s is %(status)s.")
+            % {"number": addendum.number, "status": addendum.get_status_display()}
+        )
     version = _locked_version(addendum.version)
     if version.status != AgreementStatus.IN_FORCE:
         raise TransitionError(_("The agreement version is no longer in force."))
@@ -553,9 +694,14 @@ def addendum_bring_into_force(*, actor, addendum: Addendum, signed_pdf: Uploaded
     addendum.effective_from = effective_from or timezone.localdate()
     _save(addendum)
     _party_add(version, addendum.institution, addendum=addendum, role=addendum.role)
-    audit.record(actor, "agreement.addendum_in_force", addendum,
-                 {"institution": addendum.institution.short_name, "effective_from": addendum.effective_from},
-                 consortium_id=version.agreement.consortium_id, institution_id=addendum.institution_id)
+    audit.record(
+        actor,
+        "agreement.addendum_in_force",
+        addendum,
+        {"institution": addendum.institution.short_name, "effective_from": addendum.effective_from},
+        consortium_id=version.agreement.consortium_id,
+        institution_id=addendum.institution_id,
+    )
     return addendum
 
 
@@ -578,8 +724,16 @@ def _assignment_scope(role: str, consortium, institution, target_id) -> dict[str
 
 
 @transaction.atomic
-def role_grant(*, actor, user: User, role: str, consortium: Consortium | None = None,
-               institution: Institution | None = None, target_id=None, check_policy: bool = True) -> RoleAssignment:
+def role_grant(
+    *,
+    actor,
+    user: User,
+    role: str,
+    consortium: Consortium | None = None,
+    institution: Institution | None = None,
+    target_id=None,
+    check_policy: bool = True,
+) -> RoleAssignment:
     """Grant ``role`` on its scope; granting twice returns the existing assignment.
 
     ``check_policy`` is False only for callers that already decided (seed data, the programmes app
@@ -595,13 +749,20 @@ def role_grant(*, actor, user: User, role: str, consortium: Consortium | None = 
         target_id=target_id,
     )
     assignment, created = RoleAssignment.objects.get_or_create(
-        user=user, role=role, scope_key=key,
+        user=user,
+        role=role,
+        scope_key=key,
         defaults={**fields, "granted_by": actor if isinstance(actor, User) else None},
     )
     if created:
-        audit.record(actor, "role.granted", assignment, {"user": user.email, "role": role, "scope": key},
-                     consortium_id=fields["consortium"] and fields["consortium"].id,
-                     institution_id=fields["institution"] and fields["institution"].id)
+        audit.record(
+            actor,
+            "role.granted",
+            assignment,
+            {"user": user.email, "role": role, "scope": key},
+            consortium_id=fields["consortium"] and fields["consortium"].id,
+            institution_id=fields["institution"] and fields["institution"].id,
+        )
     return assignment
 
 
@@ -611,15 +772,21 @@ def role_revoke(*, actor, assignment: RoleAssignment) -> None:
         policy.require(actor, "consortium.change", assignment.consortium)
     else:
         policy.require(actor, "staff.manage", assignment.institution)
-    audit.record(actor, "role.revoked", assignment,
-                 {"user": assignment.user.email, "role": assignment.role, "scope": assignment.scope_key},
-                 consortium_id=assignment.consortium_id, institution_id=assignment.institution_id)
+    audit.record(
+        actor,
+        "role.revoked",
+        assignment,
+        {"user": assignment.user.email, "role": assignment.role, "scope": assignment.scope_key},
+        consortium_id=assignment.consortium_id,
+        institution_id=assignment.institution_id,
+    )
     assignment.delete()
 
 
 @transaction.atomic
-def staff_member_add(*, actor, institution: Institution, email: str, full_name: str,
-                     job_title: str = "", check_policy: bool = True) -> StaffProfile:
+def staff_member_add(
+    *, actor, institution: Institution, email: str, full_name: str, job_title: str = "", check_policy: bool = True
+) -> StaffProfile:
     """Attach a person (new or existing account) to an institution as staff."""
     if check_policy:
         policy.require(actor, "staff.manage", institution)
@@ -630,8 +797,9 @@ def staff_member_add(*, actor, institution: Institution, email: str, full_name: 
     existing = getattr(user, "staff_profile", None) if user.pk else None
     if existing is not None:
         if existing.institution_id != institution.id:
-            raise DomainError(_("%(email)s is already staff of %(name)s.")
-                              % {"email": email, "name": existing.institution.short_name})
+            raise DomainError(
+                _("%(email)s is already staff of %(name)s.") % {"email": email, "name": existing.institution.short_name}
+            )
         return existing
     profile = StaffProfile(user=user, institution=institution, job_title=job_title)
     _save(profile)
@@ -643,8 +811,15 @@ def staff_member_add(*, actor, institution: Institution, email: str, full_name: 
 
 
 @transaction.atomic
-def apitoken_create(*, actor, institution: Institution, name: str, scopes: Iterable[str],
-                    expires_at: dt.datetime | None = None, check_policy: bool = True) -> tuple[ApiToken, str]:
+def apitoken_create(
+    *,
+    actor,
+    institution: Institution,
+    name: str,
+    scopes: Iterable[str],
+    expires_at: dt.datetime | None = None,
+    check_policy: bool = True,
+) -> tuple[ApiToken, str]:
     """Create a token and return it with its key. The key is shown once; only its hash is stored."""
     if check_policy:
         policy.require(actor, "apitoken.manage", institution)
@@ -658,17 +833,29 @@ def apitoken_create(*, actor, institution: Institution, name: str, scopes: Itera
     if expires_at <= timezone.now():
         raise DomainError(_("The expiry date must be in the future."))
     if ApiToken.objects.filter(institution=institution, name=name).exists():
-        raise DomainError(_("%(name)s already has a token called “%(token)s”.")
-                          % {"name": institution.short_name, "token": name})
+        raise DomainError(
+            _("%(name)s already has a token called “%(token)s”.") % {"name": institution.short_name, "token": name}
+        )
     key = generate_token_key()
     while ApiToken.objects.filter(prefix=key[:TOKEN_PREFIX_LENGTH]).exists():
         key = generate_token_key()
-    token = ApiToken(institution=institution, name=name, scopes=scopes, expires_at=expires_at,
-                     prefix=key[:TOKEN_PREFIX_LENGTH], key_hash=hash_token_key(key),
-                     created_by=actor if isinstance(actor, User) else None)
+    token = ApiToken(
+        institution=institution,
+        name=name,
+        scopes=scopes,
+        expires_at=expires_at,
+        prefix=key[:TOKEN_PREFIX_LENGTH],
+        key_hash=hash_token_key(key),
+        created_by=actor if isinstance(actor, User) else None,
+    )
     _save(token, exclude=["created_by"])
-    audit.record(actor, "apitoken.created", token, {"name": name, "scopes": scopes, "expires_at": expires_at},
-                 institution_id=institution.id)
+    audit.record(
+        actor,
+        "apitoken.created",
+        token,
+        {"name": name, "scopes": scopes, "expires_at": expires_at},
+        institution_id=institution.id,
+    )
     return token, key
 
 

@@ -41,6 +41,7 @@ def agreement_notify_signatories(self, version_id: str) -> int:
             None,
             [contact.email],
         )
-    audit.record(None, "agreement.signatories_notified", version, {"emails": sent},
-                 consortium_id=version.agreement.consortium_id)
+    audit.record(
+        None, "agreement.signatories_notified", version, {"emails": sent}, consortium_id=version.agreement.consortium_id
+    )
     return sent

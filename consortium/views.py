@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.db import connection
-from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -36,7 +36,6 @@ from .models import (
     AgreementStatus,
     AgreementVersion,
     ApiToken,
-    AuditEvent,
     Consortium,
     Institution,
     InstitutionContact,
@@ -60,7 +59,7 @@ def healthz(request):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+    except Exception as exc:
         checks["database"] = f"error: {exc.__class__.__name__}"
     if settings.REDIS_URL:
         try:
@@ -68,11 +67,12 @@ def healthz(request):
 
             redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
             checks["broker"] = "ok"
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             checks["broker"] = f"error: {exc.__class__.__name__}"
     healthy = all(v == "ok" for v in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "unavailable", "checks": checks},
-                        status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503
+    )
 
 
 @policy.policy(policy.PUBLIC)
@@ -111,13 +111,13 @@ class InstitutionListView(PaginatedListView):
 
     def get_queryset(self):
         g = self.request.GET
-        return selectors.institution_list(user=self.request.user, search=g.get("q", "").strip(),
-                                          country=g.get("country", ""), kind=g.get("kind", ""))
+        return selectors.institution_list(
+            user=self.request.user, search=g.get("q", "").strip(), country=g.get("country", ""), kind=g.get("kind", "")
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(countries=countries, kinds=InstitutionKind.choices,
-                       can_create=self.can("institution.create"))
+        context.update(countries=countries, kinds=InstitutionKind.choices, can_create=self.can("institution.create"))
         return context
 
 
@@ -220,6 +220,17 @@ class SignatureImageView(PolicyTemplateView):
         return FileResponse(self.object.signatory_signature.open("rb"), as_attachment=False)
 
 
+@policy.policy(policy.PUBLIC)
+def institution_logo(request, pk):
+    """Logos are public (catalogue pages, certificates); served by the app so no media server is needed."""
+    institution = get_object_or_404(Institution, pk=pk)
+    if not institution.logo:
+        raise Http404
+    response = FileResponse(institution.logo.open("rb"))
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
 # --- Consortia and memberships --------------------------------------------------------------------
 
 
@@ -315,8 +326,10 @@ class MembershipEndView(ServiceFormView):
     success_message = _("Membership ended.")
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs),
-                "title": _("End the membership of %(name)s") % {"name": self.object.institution}}
+        return {
+            **super().get_context_data(**kwargs),
+            "title": _("End the membership of %(name)s") % {"name": self.object.institution},
+        }
 
     def perform(self, form):
         return services.membership_end(actor=self.request.user, membership=self.object, **form.cleaned_data)
@@ -378,7 +391,8 @@ class AgreementVersionDetailView(PolicyTemplateView):
             parties=[(p, signed.get(p.institution_id), self.can("agreement.sign", p)) for p in version.parties.all()],
             can_manage=manage,
             readiness=services.agreement_readiness_problems(version)
-            if manage and version.status == AgreementStatus.DRAFT else [],
+            if manage and version.status == AgreementStatus.DRAFT
+            else [],
             terminate_form=TerminateForm(),
             S=AgreementStatus,
         )
@@ -390,8 +404,9 @@ class VersionPolicyMixin:
 
     def get_policy_object(self):
         if getattr(self, "object", None) is None:
-            queryset = policy.filter(self.request.user, "agreement.view",
-                                     AgreementVersion.objects.select_related("agreement"))
+            queryset = policy.filter(
+                self.request.user, "agreement.view", AgreementVersion.objects.select_related("agreement")
+            )
             self.object = get_object_or_404(queryset, pk=self.kwargs["pk"])
         return self.object.agreement
 
@@ -437,9 +452,14 @@ class FinancialModelView(VersionPolicyMixin, ServiceFormView):
     def perform(self, form):
         data = form.cleaned_data
         return services.agreement_financial_model_set(
-            actor=self.request.user, version=self.object, revenue_model=data["revenue_model"],
-            collecting_institution=data["collecting_institution"], sharing_basis=data["sharing_basis"],
-            shares=form.shares(), costs_shared=data["costs_shared"])
+            actor=self.request.user,
+            version=self.object,
+            revenue_model=data["revenue_model"],
+            collecting_institution=data["collecting_institution"],
+            sharing_basis=data["sharing_basis"],
+            shares=form.shares(),
+            costs_shared=data["costs_shared"],
+        )
 
     def get_success_url_for(self, result):
         return reverse("agreement-version", args=[self.object.pk])
@@ -468,8 +488,7 @@ class PartyRemoveView(ServiceActionView):
     success_message = _("Party removed.")
 
     def get_policy_object(self):
-        queryset = policy.filter(self.request.user, "agreement.view",
-                                 AgreementVersion.objects.all())
+        queryset = policy.filter(self.request.user, "agreement.view", AgreementVersion.objects.all())
         self.party = get_object_or_404(
             AgreementParty.objects.select_related("version__agreement", "institution").filter(version__in=queryset),
             pk=self.kwargs["pk"],
@@ -494,8 +513,11 @@ class SignView(VersionPolicyMixin, ServiceFormView):
         return {**super().get_form_kwargs(), "version": self.object, "user": self.request.user}
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "title": _("Record a signature of %(v)s") % {"v": self.object},
-                "multipart": True}
+        return {
+            **super().get_context_data(**kwargs),
+            "title": _("Record a signature of %(v)s") % {"v": self.object},
+            "multipart": True,
+        }
 
     def perform(self, form):
         return services.agreement_signature_record(actor=self.request.user, version=self.object, **form.cleaned_data)
@@ -607,8 +629,12 @@ class SignedPdfView(PolicyTemplateView):
     def get(self, request, *args, **kwargs):
         if not self.document.signed_pdf:
             raise Http404
-        return FileResponse(self.document.signed_pdf.open("rb"), content_type="application/pdf",
-                            as_attachment=True, filename=f"{self.kwargs['kind']}-{self.document.pk}.pdf")
+        return FileResponse(
+            self.document.signed_pdf.open("rb"),
+            content_type="application/pdf",
+            as_attachment=True,
+            filename=f"{self.kwargs['kind']}-{self.document.pk}.pdf",
+        )
 
 
 # --- API tokens ------------------------------------------------------------------------------------
@@ -638,8 +664,13 @@ class ApiTokenCreateView(ServiceFormView):
 
         data = form.cleaned_data
         expires = data["expires_on"] and timezone.make_aware(datetime.combine(data["expires_on"], time.min))
-        token, key = services.apitoken_create(actor=self.request.user, institution=data["institution"],
-                                              name=data["name"], scopes=data["scopes"], expires_at=expires)
+        token, key = services.apitoken_create(
+            actor=self.request.user,
+            institution=data["institution"],
+            name=data["name"],
+            scopes=data["scopes"],
+            expires_at=expires,
+        )
         self.created = (token, key)
         return token
 
@@ -717,8 +748,12 @@ class RoleGrantView(ServiceActionView):
             from .errors import DomainError
 
             raise DomainError(_("Choose a role."))
-        services.role_grant(actor=self.request.user, user=self.profile.user, role=form.cleaned_data["role"],
-                            institution=self.profile.institution)
+        services.role_grant(
+            actor=self.request.user,
+            user=self.profile.user,
+            role=form.cleaned_data["role"],
+            institution=self.profile.institution,
+        )
 
     def get_redirect_url(self):
         return reverse("staff-list")
@@ -755,8 +790,12 @@ class AuditListView(PaginatedListView):
 
     def get_queryset(self):
         g = self.request.GET
-        return selectors.audit_list(user=self.request.user, action=g.get("action", "").strip(),
-                                    actor=g.get("actor", "").strip(), via=g.get("via", ""))
+        return selectors.audit_list(
+            user=self.request.user,
+            action=g.get("action", "").strip(),
+            actor=g.get("actor", "").strip(),
+            via=g.get("via", ""),
+        )
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "vias": Via.choices}

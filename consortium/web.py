@@ -111,8 +111,9 @@ class ServiceFormView(PolicyMixin, FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(title=self.title, intro=self.intro, submit_label=self.submit_label,
-                       cancel_url=self.get_cancel_url())
+        context.update(
+            title=self.title, intro=self.intro, submit_label=self.submit_label, cancel_url=self.get_cancel_url()
+        )
         return context
 
     def get_cancel_url(self) -> str:

@@ -14,15 +14,15 @@ from .agreements import (
 )
 from .audit import AuditEvent, Via
 from .institutions import (
-    ContactService,
     Consortium,
+    ContactService,
     Institution,
     InstitutionContact,
     InstitutionKind,
     Membership,
     MembershipRole,
 )
-from .people import ROLE_SCOPES, RoleAssignment, Role, Scope, StaffProfile, User
+from .people import ROLE_SCOPES, Role, RoleAssignment, Scope, StaffProfile, User
 from .tokens import ApiToken
 
 __all__ = [

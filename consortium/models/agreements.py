@@ -104,9 +104,7 @@ class AgreementVersion(UUIDModel):
         related_name="+",
         verbose_name=_("collecting institution"),
     )
-    sharing_basis = models.CharField(
-        _("sharing basis"), max_length=24, choices=SharingBasis.choices, blank=True
-    )
+    sharing_basis = models.CharField(_("sharing basis"), max_length=24, choices=SharingBasis.choices, blank=True)
     costs_shared = models.BooleanField(
         _("costs are shared"),
         default=False,
@@ -124,7 +122,10 @@ class AgreementVersion(UUIDModel):
             ),
             models.CheckConstraint(
                 condition=Q(revenue_model="each_keeps_own")
-                | Q(collecting_institution__isnull=False, sharing_basis__in=["fixed", "ects_taught", "learners_enrolled"]),
+                | Q(
+                    collecting_institution__isnull=False,
+                    sharing_basis__in=["fixed", "ects_taught", "learners_enrolled"],
+                ),
                 name="agreement_collecting_model_complete",
             ),
         ]
@@ -147,9 +148,7 @@ class AgreementParty(UUIDModel):
     coordinator_name = models.CharField(
         _("coordinator"), max_length=255, blank=True, help_text=_("The partner's coordinator for this agreement.")
     )
-    joined_by = models.ForeignKey(
-        "Addendum", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    joined_by = models.ForeignKey("Addendum", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["version", "role", "institution__short_name"]
@@ -196,9 +195,7 @@ class AgreementSignature(UUIDModel):
         storage=private_storage,
         validators=[validate_pdf_upload],
     )
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["version", "signed_on"]
@@ -224,9 +221,7 @@ class Addendum(UUIDModel):
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
     role = models.CharField(_("role"), max_length=16, choices=MembershipRole.choices)
     summary = models.TextField(_("terms of accession"))
-    status = models.CharField(
-        _("status"), max_length=16, choices=AddendumStatus.choices, default=AddendumStatus.DRAFT
-    )
+    status = models.CharField(_("status"), max_length=16, choices=AddendumStatus.choices, default=AddendumStatus.DRAFT)
     effective_from = models.DateField(_("effective from"), null=True, blank=True)
     signed_pdf = models.FileField(
         _("signed PDF"),

@@ -34,17 +34,13 @@ class Institution(UUIDModel):
     kind = models.CharField(_("kind"), max_length=32, choices=InstitutionKind.choices)
     country = CountryField(_("country"))
     city = models.CharField(_("city"), max_length=128)
-    erasmus_code = models.CharField(
-        _("Erasmus code"), max_length=20, blank=True, validators=[erasmus_code_validator]
-    )
+    erasmus_code = models.CharField(_("Erasmus code"), max_length=20, blank=True, validators=[erasmus_code_validator])
     pic = models.CharField(_("PIC"), max_length=9, blank=True, validators=[pic_validator])
     schac_code = models.CharField(
         _("SCHAC home organisation"), max_length=128, blank=True, validators=[schac_validator]
     )
     website = models.URLField(_("website"), blank=True)
-    logo = models.ImageField(
-        _("logo"), upload_to="logos/", blank=True, validators=[validate_image_upload]
-    )
+    logo = models.ImageField(_("logo"), upload_to="logos/", blank=True, validators=[validate_image_upload])
     signatory_name = models.CharField(_("signatory name"), max_length=255, blank=True)
     signatory_title = models.CharField(
         _("signatory title"), max_length=255, blank=True, help_text=_("e.g. Rector, Dean")

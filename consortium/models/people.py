@@ -127,9 +127,7 @@ class RoleAssignment(UUIDModel):
     target_id = models.UUIDField(_("programme or course"), null=True, blank=True)
     # Canonical text of the scope, so one unique key works on every database (NULLs are distinct).
     scope_key = models.CharField(max_length=160, editable=False)
-    granted_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    granted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["user", "role"]

@@ -26,7 +26,9 @@ class PolicyPermission(BasePermission):
             return True
         if not request.user or not request.user.is_authenticated:
             return False
-        is_detail = bool(view.kwargs.get(getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk")))
+        is_detail = bool(
+            view.kwargs.get(getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk"))
+        )
         if is_detail:
             # The object check follows in has_object_permission; here only the token scope matters.
             actor = policy.actor_for(request.user)

@@ -1,3 +1,5 @@
+import uuid
+
 from rest_framework import serializers
 
 from consortium import policy
@@ -31,8 +33,21 @@ class InstitutionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Institution
         fields = [
-            "id", "legal_name", "short_name", "kind", "country", "city", "erasmus_code", "pic", "schac_code",
-            "website", "signatory_name", "signatory_title", "has_signature_image", "contacts", "updated_at",
+            "id",
+            "legal_name",
+            "short_name",
+            "kind",
+            "country",
+            "city",
+            "erasmus_code",
+            "pic",
+            "schac_code",
+            "website",
+            "signatory_name",
+            "signatory_title",
+            "has_signature_image",
+            "contacts",
+            "updated_at",
         ]
         read_only_fields = ["id", "updated_at"]
 
@@ -66,9 +81,18 @@ class MembershipSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Membership
-        fields = ["id", "consortium", "institution", "institution_short_name", "role", "joined_on", "left_on",
-                  "updated_at"]
+        fields = [
+            "id",
+            "consortium",
+            "institution",
+            "institution_short_name",
+            "role",
+            "joined_on",
+            "left_on",
+            "updated_at",
+        ]
         read_only_fields = ["id", "left_on", "updated_at"]
+        extra_kwargs = {"joined_on": {"required": False}}  # membership_add defaults it to today
 
 
 class MembershipEndSerializer(serializers.Serializer):
@@ -120,9 +144,24 @@ class AgreementVersionSerializer(serializers.ModelSerializer):
     class Meta:
         model = AgreementVersion
         fields = [
-            "id", "agreement", "number", "status", "effective_from", "effective_until", "terminated_on",
-            "termination_reason", *SECTION_FIELDS, "revenue_model", "collecting_institution", "sharing_basis",
-            "costs_shared", "revenue_shares", "parties", "signatures", "addenda", "updated_at",
+            "id",
+            "agreement",
+            "number",
+            "status",
+            "effective_from",
+            "effective_until",
+            "terminated_on",
+            "termination_reason",
+            *SECTION_FIELDS,
+            "revenue_model",
+            "collecting_institution",
+            "sharing_basis",
+            "costs_shared",
+            "revenue_shares",
+            "parties",
+            "signatures",
+            "addenda",
+            "updated_at",
         ]
         read_only_fields = [f for f in fields if f not in (*SECTION_FIELDS, "effective_until")]
 
@@ -143,9 +182,7 @@ class AgreementSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "versions", "updated_at"]
 
     def get_versions(self, obj) -> list[dict]:
-        return [
-            {"id": str(v.id), "number": v.number, "status": v.status} for v in obj.versions.all()
-        ]
+        return [{"id": str(v.id), "number": v.number, "status": v.status} for v in obj.versions.all()]
 
 
 class AgreementCreateSerializer(serializers.Serializer):
@@ -166,6 +203,18 @@ class FinancialModelSerializer(serializers.Serializer):
     )
     shares = serializers.DictField(child=serializers.DecimalField(max_digits=5, decimal_places=2), required=False)
     costs_shared = serializers.BooleanField(required=False, default=False)
+
+    def validate_shares(self, value):
+        """Keys are institution ids; a malformed one is a field error, not a failed database lookup."""
+        malformed = []
+        for key in value:
+            try:
+                uuid.UUID(str(key))
+            except ValueError:
+                malformed.append(key)
+        if malformed:
+            raise serializers.ValidationError([f"Unknown institution: {k}" for k in sorted(malformed)])
+        return value
 
 
 class TerminateSerializer(serializers.Serializer):

@@ -42,16 +42,18 @@ class InstitutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Polic
         serializer = s.InstitutionWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         institution = services.institution_create(actor=request.user, data=serializer.validated_data)
-        return Response(s.InstitutionSerializer(institution, context={"request": request}).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            s.InstitutionSerializer(institution, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(request=s.InstitutionWriteSerializer, responses=s.InstitutionSerializer)
     def partial_update(self, request, pk=None):
         institution = self.get_object()
         serializer = s.InstitutionWriteSerializer(institution, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        institution = services.institution_update(actor=request.user, institution=institution,
-                                                  data=serializer.validated_data)
+        institution = services.institution_update(
+            actor=request.user, institution=institution, data=serializer.validated_data
+        )
         return Response(s.InstitutionSerializer(institution, context={"request": request}).data)
 
 
@@ -68,8 +70,9 @@ class ConsortiumViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Policy
         consortium = self.get_object()
         serializer = s.ConsortiumSerializer(consortium, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        consortium = services.consortium_update(actor=request.user, consortium=consortium,
-                                                data=serializer.validated_data)
+        consortium = services.consortium_update(
+            actor=request.user, consortium=consortium, data=serializer.validated_data
+        )
         return Response(s.ConsortiumSerializer(consortium).data)
 
 
@@ -93,9 +96,13 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Policy
         data = serializer.validated_data
         if not policy.can(request.user, "consortium.view", data["consortium"]):
             return Response({"consortium": ["Unknown consortium."]}, status=status.HTTP_400_BAD_REQUEST)
-        membership = services.membership_add(actor=request.user, consortium=data["consortium"],
-                                             institution=data["institution"], role=data["role"],
-                                             joined_on=data.get("joined_on"))
+        membership = services.membership_add(
+            actor=request.user,
+            consortium=data["consortium"],
+            institution=data["institution"],
+            role=data["role"],
+            joined_on=data.get("joined_on"),
+        )
         return Response(s.MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.MembershipEndSerializer, responses=s.MembershipSerializer)
@@ -104,8 +111,9 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Policy
         membership = self.get_object()
         serializer = s.MembershipEndSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        membership = services.membership_end(actor=request.user, membership=membership,
-                                             left_on=serializer.validated_data.get("left_on"))
+        membership = services.membership_end(
+            actor=request.user, membership=membership, left_on=serializer.validated_data.get("left_on")
+        )
         return Response(s.MembershipSerializer(membership).data)
 
 
@@ -126,9 +134,14 @@ class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PolicyV
         data = serializer.validated_data
         if not policy.can(request.user, "consortium.view", data["consortium"]):
             return Response({"consortium": ["Unknown consortium."]}, status=status.HTTP_400_BAD_REQUEST)
-        agreement = services.agreement_create(actor=request.user, consortium=data["consortium"], kind=data["kind"],
-                                              title=data["title"], reference=data["reference"],
-                                              parties=data.get("parties", []))
+        agreement = services.agreement_create(
+            actor=request.user,
+            consortium=data["consortium"],
+            kind=data["kind"],
+            title=data["title"],
+            reference=data["reference"],
+            parties=data.get("parties", []),
+        )
         return Response(s.AgreementSerializer(agreement).data, status=status.HTTP_201_CREATED)
 
 
@@ -159,8 +172,9 @@ class AgreementVersionViewSet(mixins.RetrieveModelMixin, PolicyViewSet):
         version = self.get_object()
         serializer = s.AgreementVersionUpdateSerializer(version, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        return self._answer(services.agreement_version_update(actor=request.user, version=version,
-                                                              data=serializer.validated_data))
+        return self._answer(
+            services.agreement_version_update(actor=request.user, version=version, data=serializer.validated_data)
+        )
 
     @extend_schema(request=s.FinancialModelSerializer, responses=s.AgreementVersionSerializer)
     @action(detail=True, methods=["post"], url_path="financial-model")
@@ -172,13 +186,21 @@ class AgreementVersionViewSet(mixins.RetrieveModelMixin, PolicyViewSet):
         institutions = {str(i.id): i for i in Institution.objects.filter(id__in=list(data.get("shares", {})))}
         unknown = sorted(set(data.get("shares", {})) - set(institutions))
         if unknown:
-            return Response({"shares": [f"Unknown institution: {u}" for u in unknown]},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"shares": [f"Unknown institution: {u}" for u in unknown]}, status=status.HTTP_400_BAD_REQUEST
+            )
         shares = {institutions[k]: v for k, v in data.get("shares", {}).items()}
-        return self._answer(services.agreement_financial_model_set(
-            actor=request.user, version=version, revenue_model=data["revenue_model"],
-            collecting_institution=data.get("collecting_institution"), sharing_basis=data.get("sharing_basis", ""),
-            shares=shares, costs_shared=data.get("costs_shared", False)))
+        return self._answer(
+            services.agreement_financial_model_set(
+                actor=request.user,
+                version=version,
+                revenue_model=data["revenue_model"],
+                collecting_institution=data.get("collecting_institution"),
+                sharing_basis=data.get("sharing_basis", ""),
+                shares=shares,
+                costs_shared=data.get("costs_shared", False),
+            )
+        )
 
     @extend_schema(request=None, responses={200: s.AgreementVersionSerializer, 409: None})
     @action(detail=True, methods=["post"], url_path="send-for-signature")
@@ -196,8 +218,11 @@ class AgreementVersionViewSet(mixins.RetrieveModelMixin, PolicyViewSet):
         version = self.get_object()
         serializer = s.BringIntoForceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return self._answer(services.agreement_bring_into_force(
-            actor=request.user, version=version, effective_from=serializer.validated_data.get("effective_from")))
+        return self._answer(
+            services.agreement_bring_into_force(
+                actor=request.user, version=version, effective_from=serializer.validated_data.get("effective_from")
+            )
+        )
 
     @extend_schema(request=s.TerminateSerializer, responses={200: s.AgreementVersionSerializer, 409: None})
     @action(detail=True, methods=["post"])
@@ -205,6 +230,11 @@ class AgreementVersionViewSet(mixins.RetrieveModelMixin, PolicyViewSet):
         version = self.get_object()
         serializer = s.TerminateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return self._answer(services.agreement_terminate(
-            actor=request.user, version=version, reason=serializer.validated_data["reason"],
-            terminated_on=serializer.validated_data.get("terminated_on")))
+        return self._answer(
+            services.agreement_terminate(
+                actor=request.user,
+                version=version,
+                reason=serializer.validated_data["reason"],
+                terminated_on=serializer.validated_data.get("terminated_on"),
+            )
+        )

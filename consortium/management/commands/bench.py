@@ -7,5 +7,7 @@ class Command(BaseCommand):
     help = "Run the benchmarks and print their figures."
 
     def handle(self, *args, **options):
-        self.stdout.write("No benchmarks yet: certificate rendering and API load benchmarks arrive with the "
-                          "certification capability (see docs/performance.md).")
+        self.stdout.write(
+            "No benchmarks yet: certificate rendering and API load benchmarks arrive with the "
+            "certification capability (see docs/performance.md)."
+        )

@@ -88,22 +88,47 @@ INSTITUTIONS = [
 
 # email, full name, institution short name, job title, [(role, scope)] where scope is "consortium" or "institution"
 PEOPLE = [
-    ("consortium.admin@kuleuven.example", "Anna Peeters", "KU Leuven", "Alliance coordinator",
-     [(Role.CONSORTIUM_ADMIN, "consortium")]),
-    ("inst.admin@kuleuven.example", "Bart Janssens", "KU Leuven", "Head of educational policy",
-     [(Role.INSTITUTION_ADMIN, "institution")]),
+    (
+        "consortium.admin@kuleuven.example",
+        "Anna Peeters",
+        "KU Leuven",
+        "Alliance coordinator",
+        [(Role.CONSORTIUM_ADMIN, "consortium")],
+    ),
+    (
+        "inst.admin@kuleuven.example",
+        "Bart Janssens",
+        "KU Leuven",
+        "Head of educational policy",
+        [(Role.INSTITUTION_ADMIN, "institution")],
+    ),
     ("leader@kuleuven.example", "Prof. Els De Smet", "KU Leuven", "Professor of microelectronics", []),
     ("board@kuleuven.example", "Prof. Jan Willems", "KU Leuven", "Chair of the programme board", []),
     ("exam.board@ou.example", "Dr. Marieke Visser", "OU NL", "Secretary of the examination board", []),
     ("examiner@uned.example", "Dr. Carmen López", "UNED", "Lecturer in digital systems", []),
     ("member@uned.example", "Dr. Javier Ruiz", "UNED", "Programme team member", []),
-    ("inst.admin@uned.example", "Lucía Fernández", "UNED", "International relations office",
-     [(Role.INSTITUTION_ADMIN, "institution")]),
-    ("student.admin@uned.example", "Pablo García", "UNED", "Student administration",
-     [(Role.STUDENT_ADMIN, "institution")]),
+    (
+        "inst.admin@uned.example",
+        "Lucía Fernández",
+        "UNED",
+        "International relations office",
+        [(Role.INSTITUTION_ADMIN, "institution")],
+    ),
+    (
+        "student.admin@uned.example",
+        "Pablo García",
+        "UNED",
+        "Student administration",
+        [(Role.STUDENT_ADMIN, "institution")],
+    ),
     ("finance@ou.example", "Sanne de Vries", "OU NL", "Finance officer", [(Role.FINANCE_OFFICER, "institution")]),
-    ("inst.admin@ou.example", "Pieter Bakker", "OU NL", "Head of student affairs",
-     [(Role.INSTITUTION_ADMIN, "institution")]),
+    (
+        "inst.admin@ou.example",
+        "Pieter Bakker",
+        "OU NL",
+        "Head of student affairs",
+        [(Role.INSTITUTION_ADMIN, "institution")],
+    ),
     ("partner@eurochip.example", "Katrin Schulz", "EuroChip", "Head of learning & development", []),
 ]
 
@@ -143,8 +168,12 @@ def _png(width: int = 240, height: int = 60, seed: int = 0) -> bytes:
     def chunk(tag: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", raw) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", raw)
+        + chunk(b"IEND", b"")
+    )
 
 
 def _pdf(text: str) -> bytes:
@@ -165,8 +194,9 @@ class Command(BaseCommand):
     def _seed(self) -> dict:
         superuser = User.objects.filter(email="admin@jointcred.example").first()
         if superuser is None:
-            superuser = User.objects.create_superuser(email="admin@jointcred.example", password=DEMO_PASSWORD,
-                                                      full_name="Platform Administrator")
+            superuser = User.objects.create_superuser(
+                email="admin@jointcred.example", password=DEMO_PASSWORD, full_name="Platform Administrator"
+            )
         self._verify(superuser)
 
         institutions = {}
@@ -179,12 +209,16 @@ class Command(BaseCommand):
                         f"{institution.schac_code}.png", ContentFile(_png(seed=i)), save=True
                     )
                 services.institution_contact_add(
-                    actor=superuser, institution=institution, service=ContactService.LEGAL,
+                    actor=superuser,
+                    institution=institution,
+                    service=ContactService.LEGAL,
                     name=f"Legal office {institution.short_name}",
                     email=f"legal@{institution.schac_code or 'eurochip.example'}",
                 )
                 services.institution_contact_add(
-                    actor=superuser, institution=institution, service=ContactService.STUDENT_ADMINISTRATION,
+                    actor=superuser,
+                    institution=institution,
+                    service=ContactService.STUDENT_ADMINISTRATION,
                     name=f"Student desk {institution.short_name}",
                     email=f"students@{institution.schac_code or 'eurochip.example'}",
                 )
@@ -192,49 +226,76 @@ class Command(BaseCommand):
 
         consortium = Consortium.objects.filter(acronym="EUCHIP").first()
         if consortium is None:
-            consortium = services.consortium_create(actor=superuser, data={
-                "name": "European Alliance for Chip Design Education",
-                "acronym": "EUCHIP",
-                "description": "Three open and research universities and an industry partner who design and "
-                "award joint micro-credentials in semiconductor design.",
-                "website": "https://euchip.example",
-            })
-        roles = {"KU Leuven": MembershipRole.LEAD, "UNED": MembershipRole.PARTNER, "OU NL": MembershipRole.PARTNER,
-                 "EuroChip": MembershipRole.ASSOCIATED}
+            consortium = services.consortium_create(
+                actor=superuser,
+                data={
+                    "name": "European Alliance for Chip Design Education",
+                    "acronym": "EUCHIP",
+                    "description": "Three open and research universities and an industry partner who design and "
+                    "award joint micro-credentials in semiconductor design.",
+                    "website": "https://euchip.example",
+                },
+            )
+        roles = {
+            "KU Leuven": MembershipRole.LEAD,
+            "UNED": MembershipRole.PARTNER,
+            "OU NL": MembershipRole.PARTNER,
+            "EuroChip": MembershipRole.ASSOCIATED,
+        }
         for name, role in roles.items():
             if not Membership.objects.filter(consortium=consortium, institution=institutions[name]).exists():
-                services.membership_add(actor=superuser, consortium=consortium, institution=institutions[name],
-                                        role=role, joined_on=dt.date(2025, 9, 1))
+                services.membership_add(
+                    actor=superuser,
+                    consortium=consortium,
+                    institution=institutions[name],
+                    role=role,
+                    joined_on=dt.date(2025, 9, 1),
+                )
 
         people = {}
         for email, full_name, institution_name, title, grants in PEOPLE:
             institution = institutions[institution_name]
-            profile = services.staff_member_add(actor=superuser, institution=institution, email=email,
-                                                full_name=full_name, job_title=title, check_policy=False)
+            profile = services.staff_member_add(
+                actor=superuser,
+                institution=institution,
+                email=email,
+                full_name=full_name,
+                job_title=title,
+                check_policy=False,
+            )
             user = profile.user
             if not user.has_usable_password():
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
             self._verify(user)
             for role, scope in grants:
-                services.role_grant(actor=superuser, user=user, role=role,
-                                    consortium=consortium if scope == "consortium" else None,
-                                    institution=institution if scope == "institution" else None,
-                                    check_policy=False)
+                services.role_grant(
+                    actor=superuser,
+                    user=user,
+                    role=role,
+                    consortium=consortium if scope == "consortium" else None,
+                    institution=institution if scope == "institution" else None,
+                    check_policy=False,
+                )
             people[email] = user
 
         learner = User.objects.filter(email="learner@example.org").first()
         if learner is None:
-            learner = User.objects.create_user(email="learner@example.org", password=DEMO_PASSWORD,
-                                               full_name="Maria Kowalska")
+            learner = User.objects.create_user(
+                email="learner@example.org", password=DEMO_PASSWORD, full_name="Maria Kowalska"
+            )
         self._verify(learner)
 
         self._agreement(consortium, institutions, people["consortium.admin@kuleuven.example"])
 
         key = None
-        if not ApiToken.objects.filter(institution=institutions["UNED"], name="UNED student information system").exists():
+        if not ApiToken.objects.filter(
+            institution=institutions["UNED"], name="UNED student information system"
+        ).exists():
             _token, key = services.apitoken_create(
-                actor=superuser, institution=institutions["UNED"], name="UNED student information system",
+                actor=superuser,
+                institution=institutions["UNED"],
+                name="UNED student information system",
                 scopes=["institutions:read", "consortia:read", "memberships:read", "agreements:read"],
                 check_policy=False,
             )
@@ -245,20 +306,34 @@ class Command(BaseCommand):
         if Agreement.objects.filter(consortium=consortium, title=title).exists():
             return
         parties = [institutions[n] for n in ("KU Leuven", "UNED", "OU NL", "EuroChip")]
-        agreement = services.agreement_create(actor=coordinator, consortium=consortium, kind="programme",
-                                              title=title, reference="EUCHIP-CA-2026-01", parties=parties)
+        agreement = services.agreement_create(
+            actor=coordinator,
+            consortium=consortium,
+            kind="programme",
+            title=title,
+            reference="EUCHIP-CA-2026-01",
+            parties=parties,
+        )
         version = agreement.versions.get()
         services.agreement_version_update(actor=coordinator, version=version, data=SECTIONS)
         services.agreement_financial_model_set(
-            actor=coordinator, version=version, revenue_model=RevenueModel.COLLECTING_PARTNER,
-            collecting_institution=institutions["KU Leuven"], sharing_basis=SharingBasis.FIXED,
-            shares={institutions["KU Leuven"]: Decimal("40"), institutions["UNED"]: Decimal("30"),
-                    institutions["OU NL"]: Decimal("30")},
+            actor=coordinator,
+            version=version,
+            revenue_model=RevenueModel.COLLECTING_PARTNER,
+            collecting_institution=institutions["KU Leuven"],
+            sharing_basis=SharingBasis.FIXED,
+            shares={
+                institutions["KU Leuven"]: Decimal("40"),
+                institutions["UNED"]: Decimal("30"),
+                institutions["OU NL"]: Decimal("30"),
+            },
         )
         services.agreement_send_for_signature(actor=coordinator, version=version)
         for party in parties:
             services.agreement_signature_record(
-                actor=coordinator, version=version, institution=party,
+                actor=coordinator,
+                version=version,
+                institution=party,
                 signed_by_name=party.signatory_name or "Katrin Schulz",
                 signed_by_title=party.signatory_title or "Managing director",
                 signed_on=dt.date(2026, 1, 15),
@@ -269,17 +344,15 @@ class Command(BaseCommand):
 
     @staticmethod
     def _verify(user) -> None:
-        EmailAddress.objects.update_or_create(
-            user=user, email=user.email, defaults={"verified": True, "primary": True}
-        )
+        EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
 
     def _print(self, summary: dict) -> None:
         w = self.stdout.write
-        w(self.style.SUCCESS("Demo data ready: consortium %s." % summary["consortium"].name))
+        w(self.style.SUCCESS(f"Demo data ready: consortium {summary['consortium'].name}."))
         w("")
-        w("Demo logins (password for all: %s)" % DEMO_PASSWORD)
+        w(f"Demo logins (password for all: {DEMO_PASSWORD})")
         w("  admin@jointcred.example            platform superuser (Django admin at /admin/)")
-        for email, full_name, institution, _title, grants in PEOPLE:
+        for email, _full_name, institution, _title, grants in PEOPLE:
             roles = ", ".join(str(Role(r).label) for r, _s in grants) or "staff (programme roles come with programmes)"
             w(f"  {email:<34} {institution:<10} {roles}")
         w("  learner@example.org                learner")
