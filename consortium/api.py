@@ -1,8 +1,13 @@
-"""The consortium app's public surface for other apps. Import from here, not from its internals."""
+"""The consortium app's public surface for other apps. Import from here, not from its internals.
+
+(``consortium.web`` is public too: the building blocks for policy-checked browser views.)
+"""
 
 from . import audit, events, personal_data, policy
 from .errors import DomainError, TransitionError
 from .models import (
+    Agreement,
+    AgreementStatus,
     Consortium,
     Institution,
     Membership,
@@ -13,10 +18,13 @@ from .models import (
     User,
     Via,
 )
-from .services import role_grant, staff_member_add
+from .models.base import UUIDModel
+from .services import role_grant, role_revoke_assignment, staff_member_add
 from .uploads import validate_document_upload, validate_image_upload, validate_pdf_upload, validate_upload
 
 __all__ = [
+    "Agreement",
+    "AgreementStatus",
     "Consortium",
     "DomainError",
     "Institution",
@@ -26,6 +34,7 @@ __all__ = [
     "RoleAssignment",
     "StaffProfile",
     "TransitionError",
+    "UUIDModel",
     "User",
     "Via",
     "audit",
@@ -33,6 +42,7 @@ __all__ = [
     "personal_data",
     "policy",
     "role_grant",
+    "role_revoke_assignment",
     "staff_member_add",
     "validate_document_upload",
     "validate_image_upload",

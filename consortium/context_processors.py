@@ -9,6 +9,8 @@ def navigation(request):
     return {
         "nav": {
             "institutions": policy.can(user, "institution.view"),
+            "programmes": policy.can(user, "programme.view"),
+            "board": policy.can(user, "curriculum.decide"),
             "consortia": policy.can(user, "consortium.view"),
             "tokens": policy.can(user, "apitoken.manage"),
             "staff": policy.can(user, "staff.manage"),

@@ -189,16 +189,33 @@ class Actor:
         )
 
 
+_generation = 0
+
+
 def actor_for(user) -> Actor:
-    """The ``Actor`` for a user, cached on the user object for the request."""
+    """The ``Actor`` for a user, cached on the user object (a request's user lives for one request).
+
+    Any change of roles in this process (``forget``) invalidates every cached actor, so a command or
+    test that grants a role and then acts sees the new role on every copy of the user object.
+    """
     if user is None:
         return Actor(None)
     cached = getattr(user, "_policy_actor", None)
-    if cached is None:
+    if cached is None or cached.generation != _generation:
         cached = Actor(user)
+        cached.generation = _generation
         with contextlib.suppress(AttributeError):  # objects that refuse attributes are not cached
             user._policy_actor = cached
     return cached
+
+
+def forget(user) -> None:
+    """Drop cached ``Actor``s after ``user``'s roles or institution changed (all copies of it)."""
+    global _generation
+    _generation += 1
+    if user is not None and hasattr(user, "_policy_actor"):
+        with contextlib.suppress(AttributeError):
+            del user._policy_actor
 
 
 def _rule_for(action: str) -> Rule | None:

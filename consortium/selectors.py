@@ -29,8 +29,11 @@ def institution_list(*, user, search: str = "", country: str = "", kind: str = "
 
 
 def consortium_list(*, user) -> QuerySet[Consortium]:
-    return policy.filter(user, "consortium.view", Consortium.objects.all()).annotate(
-        member_count=Count("memberships", filter=Q(memberships__left_on__isnull=True))
+    # Meta.ordering is not applied to GROUP BY queries; the list is paginated and needs a stable order.
+    return (
+        policy.filter(user, "consortium.view", Consortium.objects.all())
+        .annotate(member_count=Count("memberships", filter=Q(memberships__left_on__isnull=True)))
+        .order_by("acronym")
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -82,7 +82,10 @@ def _apply(obj, data: Mapping[str, Any], allowed: Iterable[str]) -> dict[str, An
     before = audit.snapshot(obj, allowed)
     for field in allowed:
         if field in data:
-            setattr(obj, field, data[field])
+            value = data[field]
+            if value is False and isinstance(obj._meta.get_field(field), models.FileField):
+                value = ""  # a form's "clear" checkbox on a file input: no file
+            setattr(obj, field, value)
     return before
 
 
@@ -754,6 +757,7 @@ def role_grant(
         scope_key=key,
         defaults={**fields, "granted_by": actor if isinstance(actor, User) else None},
     )
+    policy.forget(user)
     if created:
         audit.record(
             actor,
@@ -780,7 +784,26 @@ def role_revoke(*, actor, assignment: RoleAssignment) -> None:
         consortium_id=assignment.consortium_id,
         institution_id=assignment.institution_id,
     )
+    policy.forget(assignment.user)
     assignment.delete()
+
+
+@transaction.atomic
+def role_revoke_assignment(*, actor, user: User, role: str, target_id) -> int:
+    """Remove ``role`` on a programme or course (used by higher apps when a team changes). Returns rows removed."""
+    removed = 0
+    policy.forget(user)
+    for assignment in RoleAssignment.objects.filter(user=user, role=role, target_id=target_id):
+        audit.record(
+            actor,
+            "role.revoked",
+            assignment,
+            {"user": user.email, "role": role, "scope": assignment.scope_key},
+            institution_id=assignment.institution_id,
+        )
+        assignment.delete()
+        removed += 1
+    return removed
 
 
 @transaction.atomic
@@ -803,6 +826,7 @@ def staff_member_add(
         return existing
     profile = StaffProfile(user=user, institution=institution, job_title=job_title)
     _save(profile)
+    policy.forget(user)
     audit.record(actor, "staff.added", profile, {"email": email}, institution_id=institution.id)
     return profile
 

@@ -144,6 +144,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}
 
+# --- Programmes ----------------------------------------------------------------------------------------
+# National caps on micro-credential volume, applied by the issuing institution's country: ECTS must be below.
+NATIONAL_ECTS_CAPS = {"ES": 15}
+
+# Demo data of the apps above consortium, loaded by `manage.py seed_demo` after the consortium's own.
+DEMO_SEEDERS = ["programmes.demo.seed"]
+
 # --- Domain events: which subscribers run (after commit) when an app publishes an event ---------------
 # Lower apps publish named events; higher apps subscribe here. See docs/architecture.md.
 DOMAIN_EVENT_SUBSCRIBERS: dict[str, list[str]] = {
@@ -289,6 +296,7 @@ SPECTACULAR_SETTINGS = {
         "InstitutionKindEnum": "consortium.models.InstitutionKind",
         "AgreementKindEnum": "consortium.models.AgreementKind",
         "MembershipRoleEnum": "consortium.models.MembershipRole",
+        "LanguageEnum": LANGUAGES,
     },
 }
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=365)

@@ -19,6 +19,7 @@ class DocsView(SpectacularSwaggerSplitView):
 
 api_v1 = [
     *consortium_api,
+    path("", include("programmes.rest.urls")),
 ]
 
 urlpatterns = [
@@ -78,7 +79,11 @@ urlpatterns = [
     path("staff/<uuid:pk>/roles/grant/", views.RoleGrantView.as_view(), name="role-grant"),
     path("staff/roles/<uuid:pk>/revoke/", views.RoleRevokeView.as_view(), name="role-revoke"),
     path("audit/", views.AuditListView.as_view(), name="audit-list"),
+    path("", include("programmes.urls")),
 ]
+
+handler404 = "consortium.views.not_found"
+handler500 = "consortium.views.server_error"
 
 if settings.DEBUG:
     from django.conf.urls.static import static

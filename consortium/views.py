@@ -75,6 +75,19 @@ def healthz(request):
     )
 
 
+def not_found(request, exception=None):
+    """404: JSON under /api/, the site's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Server error; nothing was saved. Please try again.")}, status=500)
+    return render(request, "500.html", status=500)
+
+
 @policy.policy(policy.PUBLIC)
 def home(request):
     if request.user.is_authenticated:
@@ -673,6 +686,9 @@ class ApiTokenCreateView(ServiceFormView):
         )
         self.created = (token, key)
         return token
+
+    def get_success_url_for(self, result):
+        return reverse("token-list")  # not followed: form_valid shows the key once instead
 
     def form_valid(self, form):
         response = super().form_valid(form)

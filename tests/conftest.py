@@ -21,8 +21,10 @@ def _private_media(settings, tmp_path):
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     settings.STORAGES = {
         **settings.STORAGES,
-        "private": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": tmp_path / "private", "base_url": None}},
+        "private": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "private", "base_url": None},
+        },
     }
     # pytest-django's ``settings`` fires setting_changed, which resets Django's storage handler.
 
@@ -83,8 +85,13 @@ def token_client(db):
     """``token_client(institution, scopes)`` → an APIClient authenticated with a fresh token."""
 
     def make(institution, scopes=None):
-        _token, key = apitoken_create(actor=None, institution=institution, name=f"test-{institution.short_name}",
-                                      scopes=scopes or policy.api_scopes(), check_policy=False)
+        _token, key = apitoken_create(
+            actor=None,
+            institution=institution,
+            name=f"test-{institution.short_name}",
+            scopes=scopes or policy.api_scopes(),
+            check_policy=False,
+        )
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         client.token = _token

@@ -34,7 +34,8 @@ class InstitutionFactory(DjangoModelFactory):
     kind = "university"
     country = "BE"
     city = "Leuven"
-    erasmus_code = factory.Sequence(lambda n: f"B  CITY{n:02d}")
+    # Letters from the sequence number keep the code valid however many institutions a session makes.
+    erasmus_code = factory.Sequence(lambda n: "B  CITY" + "".join(chr(65 + int(d)) for d in str(n)) + "01")
     pic = factory.Sequence(lambda n: f"{100000000 + n}")
     schac_code = factory.Sequence(lambda n: f"u{n}.example")
     signatory_name = factory.Faker("name")
@@ -133,5 +134,106 @@ class ApiTokenFactory(DjangoModelFactory):
     prefix = factory.Sequence(lambda n: f"p{n:07d}")
     key_hash = factory.Sequence(lambda n: f"{n:064x}")
     scopes = factory.LazyFunction(lambda: ["institutions:read"])
-    expires_at = factory.LazyFunction(lambda: __import__("django.utils.timezone").utils.timezone.now()
-                                      + dt.timedelta(days=30))
+    expires_at = factory.LazyFunction(
+        lambda: __import__("django.utils.timezone").utils.timezone.now() + dt.timedelta(days=30)
+    )
+
+
+# --- Programmes ------------------------------------------------------------------------------------------
+
+from decimal import Decimal  # noqa: E402
+
+from programmes import models as pm  # noqa: E402
+
+
+class ProgrammeFactory(DjangoModelFactory):
+    """A CMF micro-credential (5 ECTS) led by a university that is the consortium's lead member."""
+
+    class Meta:
+        model = pm.Programme
+
+    consortium = factory.SubFactory(ConsortiumFactory)
+    code = factory.Sequence(lambda n: f"prog-{n}")
+    primary_language = "en"
+    languages = factory.LazyFunction(lambda: ["en"])
+    ects = Decimal("5.0")
+    qualification_type = "cmf_micro_credential"
+    eqf_level = 6
+    delivery_mode = "online"
+    synchronicity = "asynchronous"
+    pacing = "cohort"
+    participation_form = "Online, individual study with weekly live seminars"
+    duration_weeks = 10
+    lead_institution = factory.LazyAttribute(
+        lambda o: MembershipFactory(consortium=o.consortium, role="lead").institution
+    )
+    issuing_institution = factory.SelfAttribute("lead_institution")
+    qa_scheme = "Internal QA of the lead institution, ESG compliant"
+    contact_email = "programme@example.org"
+
+    @factory.post_generation
+    def with_defaults(self, create, extracted, **kwargs):
+        if not create:
+            return
+        pm.ProgrammeText.objects.get_or_create(
+            programme=self,
+            language=self.primary_language,
+            defaults={"title": f"Programme {self.code}", "qualification_name": "CMF micro-credential"},
+        )
+        pm.ProgrammePartner.objects.get_or_create(
+            programme=self, institution=self.lead_institution, defaults={"role": "lead"}
+        )
+
+
+class ProgrammePartnerFactory(DjangoModelFactory):
+    class Meta:
+        model = pm.ProgrammePartner
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    institution = factory.LazyAttribute(
+        lambda o: MembershipFactory(consortium=o.programme.consortium, role="partner").institution
+    )
+    role = "partner"
+
+
+class CurriculumVersionFactory(DjangoModelFactory):
+    class Meta:
+        model = pm.CurriculumVersion
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    status = "draft"
+
+
+class CourseFactory(DjangoModelFactory):
+    class Meta:
+        model = pm.Course
+
+    version = factory.SubFactory(CurriculumVersionFactory)
+    code = factory.Sequence(lambda n: f"C{n:03d}")
+    title = factory.Sequence(lambda n: f"Course {n}")
+    provider = factory.LazyAttribute(lambda o: o.version.programme.lead_institution)
+    ects = Decimal("5.0")
+    mandatory = True
+    assessment_method = "online_exam"
+    supervision = "supervised_online"
+    learning_outcomes = "Explain the design flow\nApply timing analysis"
+
+
+class EditionFactory(DjangoModelFactory):
+    class Meta:
+        model = pm.Edition
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    intake_code = factory.Sequence(lambda n: f"2026-{n}")
+    application_opens_at = factory.LazyFunction(
+        lambda: __import__("django.utils.timezone").utils.timezone.now() - dt.timedelta(days=10)
+    )
+    application_closes_at = factory.LazyFunction(
+        lambda: __import__("django.utils.timezone").utils.timezone.now() + dt.timedelta(days=20)
+    )
+    starts_on = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=40))
+    ends_on = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=140))
+    capacity = 30
+    curriculum = factory.LazyAttribute(lambda o: CurriculumVersionFactory(programme=o.programme, status="approved"))
+    status = "planned"

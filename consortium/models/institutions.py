@@ -58,11 +58,22 @@ class Institution(UUIDModel):
         ordering = ["short_name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["erasmus_code"], condition=~Q(erasmus_code=""), name="institution_erasmus_unique"
+                fields=["erasmus_code"],
+                condition=~Q(erasmus_code=""),
+                name="institution_erasmus_unique",
+                violation_error_message=_("Another institution already has this Erasmus code."),
             ),
-            models.UniqueConstraint(fields=["pic"], condition=~Q(pic=""), name="institution_pic_unique"),
             models.UniqueConstraint(
-                fields=["schac_code"], condition=~Q(schac_code=""), name="institution_schac_unique"
+                fields=["pic"],
+                condition=~Q(pic=""),
+                name="institution_pic_unique",
+                violation_error_message=_("Another institution already has this PIC."),
+            ),
+            models.UniqueConstraint(
+                fields=["schac_code"],
+                condition=~Q(schac_code=""),
+                name="institution_schac_unique",
+                violation_error_message=_("Another institution already has this SCHAC code."),
             ),
         ]
 

@@ -17,6 +17,7 @@ class PolicyViewSet(viewsets.GenericViewSet):
 
     list_policy: str = ""
     base_queryset = None
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
 
     def get_queryset(self):
         return policy.filter(self.request.user, self.list_policy, self.base_queryset.all())

@@ -26,25 +26,36 @@ def admin(world):
 
 @pytest.fixture
 def draft(world, admin):
-    agreement = services.agreement_create(actor=admin, consortium=world.ca, kind="programme", title="Chips",
-                                          parties=[world.ua, world.ub])
+    agreement = services.agreement_create(
+        actor=admin, consortium=world.ca, kind="programme", title="Chips", parties=[world.ua, world.ub]
+    )
     return agreement.versions.get()
 
 
 def complete(version, admin, world):
-    services.agreement_version_update(actor=admin, version=version,
-                                      data={f: f"Text of {f}." for f in SECTION_FIELDS})
-    services.agreement_financial_model_set(actor=admin, version=version, revenue_model="collecting_partner",
-                                           collecting_institution=world.ua, sharing_basis="fixed",
-                                           shares={world.ua: Decimal("60"), world.ub: Decimal("40")})
+    services.agreement_version_update(actor=admin, version=version, data={f: f"Text of {f}." for f in SECTION_FIELDS})
+    services.agreement_financial_model_set(
+        actor=admin,
+        version=version,
+        revenue_model="collecting_partner",
+        collecting_institution=world.ua,
+        sharing_basis="fixed",
+        shares={world.ua: Decimal("60"), world.ub: Decimal("40")},
+    )
     return version
 
 
 def sign_all(version, admin, world, institutions=None):
     for institution in institutions or (world.ua, world.ub):
-        services.agreement_signature_record(actor=admin, version=version, institution=institution,
-                                            signed_by_name="Rector", signed_by_title="Rector",
-                                            signed_on=dt.date(2026, 1, 10), signed_pdf=pdf())
+        services.agreement_signature_record(
+            actor=admin,
+            version=version,
+            institution=institution,
+            signed_by_name="Rector",
+            signed_by_title="Rector",
+            signed_on=dt.date(2026, 1, 10),
+            signed_pdf=pdf(),
+        )
 
 
 def test_parties_take_their_consortium_role(draft, world):
@@ -79,25 +90,37 @@ def test_fixed_shares_must_add_up(draft, world, admin, shares, message):
     by_name = {"UA": world.ua, "UB": world.ub, "UC": world.uc}
     with pytest.raises(DomainError) as refused:
         services.agreement_financial_model_set(
-            actor=admin, version=draft, revenue_model="collecting_partner", collecting_institution=world.ua,
-            sharing_basis="fixed", shares={by_name[k]: Decimal(v) for k, v in shares.items()})
+            actor=admin,
+            version=draft,
+            revenue_model="collecting_partner",
+            collecting_institution=world.ua,
+            sharing_basis="fixed",
+            shares={by_name[k]: Decimal(v) for k, v in shares.items()},
+        )
     assert any(message in d for d in refused.value.details)
     assert not draft.revenue_shares.exists()
 
 
 def test_collecting_partner_must_be_a_party(draft, world, admin):
     with pytest.raises(DomainError) as refused:
-        services.agreement_financial_model_set(actor=admin, version=draft, revenue_model="collecting_partner",
-                                               collecting_institution=world.uc, sharing_basis="ects_taught")
+        services.agreement_financial_model_set(
+            actor=admin,
+            version=draft,
+            revenue_model="collecting_partner",
+            collecting_institution=world.uc,
+            sharing_basis="ects_taught",
+        )
     assert any("collecting partner must be a party" in d for d in refused.value.details)
 
 
 def test_each_keeps_own_takes_no_shares(draft, world, admin):
     with pytest.raises(DomainError):
-        services.agreement_financial_model_set(actor=admin, version=draft, revenue_model="each_keeps_own",
-                                               shares={world.ua: Decimal("100")})
-    version = services.agreement_financial_model_set(actor=admin, version=draft, revenue_model="each_keeps_own",
-                                                     costs_shared=True)
+        services.agreement_financial_model_set(
+            actor=admin, version=draft, revenue_model="each_keeps_own", shares={world.ua: Decimal("100")}
+        )
+    version = services.agreement_financial_model_set(
+        actor=admin, version=draft, revenue_model="each_keeps_own", costs_shared=True
+    )
     assert version.costs_shared and version.collecting_institution is None
 
 
@@ -120,8 +143,13 @@ def test_full_lifecycle_and_audit(draft, world, admin, mailoutbox, django_captur
 
     actions = list(AuditEvent.objects.filter(consortium_id=world.ca.id).order_by("id").values_list("action", flat=True))
     assert actions[:1] == ["agreement.created"]
-    for expected in ("agreement.financial_model_set", "agreement.under_signature", "agreement.signed",
-                     "agreement.in_force", "agreement.signatories_notified"):
+    for expected in (
+        "agreement.financial_model_set",
+        "agreement.under_signature",
+        "agreement.signed",
+        "agreement.in_force",
+        "agreement.signatories_notified",
+    ):
         assert expected in actions
     assert AuditEvent.objects.get(action="agreement.signatories_notified").via == Via.TASK
 
@@ -156,8 +184,9 @@ def test_addendum_adds_a_partner_without_new_agreement(draft, world, admin):
 
     with pytest.raises(DomainError, match="not a member"):
         services.addendum_create(actor=admin, version=draft, institution=world.uc, summary="Joins")
-    addendum = services.addendum_create(actor=admin, version=draft, institution=world.ea, summary="Co-delivers",
-                                        role="associated")
+    addendum = services.addendum_create(
+        actor=admin, version=draft, institution=world.ea, summary="Co-delivers", role="associated"
+    )
     assert not draft.parties.filter(institution=world.ea).exists()
     services.addendum_bring_into_force(actor=admin, addendum=addendum, signed_pdf=pdf())
     party = draft.parties.get(institution=world.ea)
@@ -204,21 +233,54 @@ def test_signature_rules(draft, world, admin):
     complete(draft, admin, world)
     services.agreement_send_for_signature(actor=admin, version=draft)
     with pytest.raises(DomainError, match="not a party"):
-        services.agreement_signature_record(actor=admin, version=draft, institution=world.ea, signed_by_name="x",
-                                            signed_by_title="y", signed_on=dt.date(2026, 1, 1), signed_pdf=pdf())
+        services.agreement_signature_record(
+            actor=admin,
+            version=draft,
+            institution=world.ea,
+            signed_by_name="x",
+            signed_by_title="y",
+            signed_on=dt.date(2026, 1, 1),
+            signed_pdf=pdf(),
+        )
     with pytest.raises(PermissionDenied):
-        services.agreement_signature_record(actor=world.people["UC_admin"], version=draft, institution=world.ub,
-                                            signed_by_name="x", signed_by_title="y", signed_on=dt.date(2026, 1, 1),
-                                            signed_pdf=pdf())
+        services.agreement_signature_record(
+            actor=world.people["UC_admin"],
+            version=draft,
+            institution=world.ub,
+            signed_by_name="x",
+            signed_by_title="y",
+            signed_on=dt.date(2026, 1, 1),
+            signed_pdf=pdf(),
+        )
     with pytest.raises(DomainError, match="future"):
-        services.agreement_signature_record(actor=admin, version=draft, institution=world.ub, signed_by_name="x",
-                                            signed_by_title="y", signed_on=dt.date(2999, 1, 1), signed_pdf=pdf())
-    services.agreement_signature_record(actor=world.people["UB_admin"], version=draft, institution=world.ub,
-                                        signed_by_name="x", signed_by_title="y", signed_on=dt.date(2026, 1, 1),
-                                        signed_pdf=pdf())
+        services.agreement_signature_record(
+            actor=admin,
+            version=draft,
+            institution=world.ub,
+            signed_by_name="x",
+            signed_by_title="y",
+            signed_on=dt.date(2999, 1, 1),
+            signed_pdf=pdf(),
+        )
+    services.agreement_signature_record(
+        actor=world.people["UB_admin"],
+        version=draft,
+        institution=world.ub,
+        signed_by_name="x",
+        signed_by_title="y",
+        signed_on=dt.date(2026, 1, 1),
+        signed_pdf=pdf(),
+    )
     with pytest.raises(DomainError, match="already signed"):
-        services.agreement_signature_record(actor=admin, version=draft, institution=world.ub, signed_by_name="x",
-                                            signed_by_title="y", signed_on=dt.date(2026, 1, 1), signed_pdf=pdf())
+        services.agreement_signature_record(
+            actor=admin,
+            version=draft,
+            institution=world.ub,
+            signed_by_name="x",
+            signed_by_title="y",
+            signed_on=dt.date(2026, 1, 1),
+            signed_pdf=pdf(),
+        )
     with pytest.raises(TransitionError, match="already signed"):
         services.agreement_return_to_draft(actor=admin, version=draft)
 
@@ -232,10 +294,14 @@ def test_membership_rules(world, admin):
     with pytest.raises(DomainError, match="already a member"):
         services.membership_add(actor=admin, consortium=world.ca, institution=world.ub, role="partner")
     with pytest.raises(DomainError, match="associated"):
-        services.membership_add(actor=admin, consortium=world.ca,
-                                institution=MembershipFactory(consortium=world.cb, role="associated",
-                                                              institution__kind="employer").institution,
-                                role="partner")
+        services.membership_add(
+            actor=admin,
+            consortium=world.ca,
+            institution=MembershipFactory(
+                consortium=world.cb, role="associated", institution__kind="employer"
+            ).institution,
+            role="partner",
+        )
     with pytest.raises(DomainError, match="already has a lead"):
         services.membership_add(actor=admin, consortium=world.ca, institution=world.uc, role="lead")
     membership = world.ca.memberships.get(institution=world.ub)

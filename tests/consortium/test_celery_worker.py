@@ -53,9 +53,26 @@ def worker(settings):
         "DB_CONN_MAX_AGE": "0",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "consortium", "worker", "-Q", queue, "--pool=solo",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "consortium",
+            "worker",
+            "-Q",
+            queue,
+            "--pool=solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel=INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
@@ -82,7 +99,9 @@ def test_worker_runs_a_task_through_redis(worker):
 
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        event = AuditEvent.objects.filter(action="agreement.signatories_notified", object_id=str(party.version_id)).first()
+        event = AuditEvent.objects.filter(
+            action="agreement.signatories_notified", object_id=str(party.version_id)
+        ).first()
         if event:
             break
         time.sleep(0.5)

@@ -192,7 +192,11 @@ def test_seed_demo_is_idempotent():
 
     consortium = Consortium.objects.get()
     assert {m.institution.country.code for m in consortium.memberships.select_related("institution")} == {
-        "BE", "ES", "NL", "DE"}
+        "BE",
+        "ES",
+        "NL",
+        "DE",
+    }
     assert consortium.agreements.get().versions.get().status == "in_force"
 
 
@@ -207,8 +211,7 @@ def test_demo_logins_work(client):
 @pytest.mark.django_db
 def test_apitoken_command_prints_the_key_once(world):
     out = io.StringIO()
-    call_command("apitoken_create", "--institution", "UA", "--name", "sis", "--scope", "institutions:read",
-                 stdout=out)
+    call_command("apitoken_create", "--institution", "UA", "--name", "sis", "--scope", "institutions:read", stdout=out)
     key = out.getvalue().strip().splitlines()[-1]
     from consortium.models.tokens import hash_token_key
 

@@ -15,9 +15,18 @@ def _objects(w):
     party_ub = AgreementPartyFactory(version=version_a, institution=w.ub)
     agreement_b = AgreementFactory(consortium=w.cb)
     return {
-        "UA": w.ua, "UB": w.ub, "UC": w.uc, "EA": w.ea, "CA": w.ca, "CB": w.cb,
-        "agreement_A": agreement_a, "agreement_B": agreement_b, "version_A": version_a, "party_UB": party_ub,
-        "token_UA": ApiTokenFactory(institution=w.ua), "token_UB": ApiTokenFactory(institution=w.ub),
+        "UA": w.ua,
+        "UB": w.ub,
+        "UC": w.uc,
+        "EA": w.ea,
+        "CA": w.ca,
+        "CB": w.cb,
+        "agreement_A": agreement_a,
+        "agreement_B": agreement_b,
+        "version_A": version_a,
+        "party_UB": party_ub,
+        "token_UA": ApiTokenFactory(institution=w.ua),
+        "token_UB": ApiTokenFactory(institution=w.ub),
     }
 
 
@@ -72,8 +81,7 @@ TABLE = [
 ]
 
 
-@pytest.mark.parametrize(("who", "action", "target", "allowed"), TABLE,
-                         ids=[f"{w}-{a}-{t}" for w, a, t, _ in TABLE])
+@pytest.mark.parametrize(("who", "action", "target", "allowed"), TABLE, ids=[f"{w}-{a}-{t}" for w, a, t, _ in TABLE])
 def test_policy_table(world, who, action, target, allowed):
     objects = _objects(world)
     obj = objects[target] if target else None
@@ -143,4 +151,3 @@ def test_actor_is_cached_per_user_object(world, django_assert_num_queries):
     with django_assert_num_queries(0):
         for _ in range(5):
             policy.can(user, "apitoken.manage", world.ua)
-

@@ -18,29 +18,44 @@ PROBE = (
 
 
 def _clean_env(**extra):
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_DEBUG", "DJANGO_SECRET_KEY", "DJANGO_SETTINGS_MODULE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_DEBUG", "DJANGO_SECRET_KEY", "DJANGO_SETTINGS_MODULE")
+    }
     env.update(DJANGO_SETTINGS_MODULE="consortium.settings", **extra)
     return env
 
 
 def _probe(tmp_path, **extra):
-    result = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=_clean_env(VAR_DIR=str(tmp_path), **extra),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=_clean_env(VAR_DIR=str(tmp_path), **extra),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_defaults_are_sqlite_and_eager(tmp_path):
     found = _probe(tmp_path, DJANGO_DEBUG="true")
-    assert found == {"engine": "django.db.backends.sqlite3", "eager": True, "broker": "memory://",
-                     "cache": "django.core.cache.backends.locmem.LocMemCache", "debug": True}
+    assert found == {
+        "engine": "django.db.backends.sqlite3",
+        "eager": True,
+        "broker": "memory://",
+        "cache": "django.core.cache.backends.locmem.LocMemCache",
+        "debug": True,
+    }
     assert (tmp_path / "dev-secret-key").read_text().strip(), "a dev secret is generated and kept in var/"
 
 
 def test_urls_switch_to_postgresql_and_redis(tmp_path):
-    found = _probe(tmp_path, DJANGO_SECRET_KEY="x" * 50, DATABASE_URL="postgres://u@db:5432/app",
-                   REDIS_URL="redis://cache:6379/1")
+    found = _probe(
+        tmp_path, DJANGO_SECRET_KEY="x" * 50, DATABASE_URL="postgres://u@db:5432/app", REDIS_URL="redis://cache:6379/1"
+    )
     assert found["engine"] == "django.db.backends.postgresql"
     assert found["eager"] is False
     assert found["broker"] == "redis://cache:6379/1"
@@ -49,8 +64,14 @@ def test_urls_switch_to_postgresql_and_redis(tmp_path):
 
 
 def test_secret_key_required_without_debug(tmp_path):
-    result = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=_clean_env(VAR_DIR=str(tmp_path)),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=_clean_env(VAR_DIR=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
 
@@ -62,8 +83,14 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         DJANGO_ALLOWED_HOSTS="jointcred.example.eu",
         PUBLIC_BASE_URL="https://jointcred.example.eu",
     )
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 

@@ -11,11 +11,13 @@ import zlib
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
+from django.utils.module_loading import import_string
 
 from consortium import services
 from consortium.models import (
@@ -30,6 +32,7 @@ from consortium.models import (
     MembershipRole,
     RevenueModel,
     Role,
+    RoleAssignment,
     SharingBasis,
     User,
 )
@@ -189,6 +192,10 @@ class Command(BaseCommand):
         # Demo notifications would drown the logins in console output; they are not sent while seeding.
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"), transaction.atomic():
             summary = self._seed()
+            # Higher apps add their demo data (settings.DEMO_SEEDERS); each returns lines to print.
+            summary["lines"] = []
+            for path in settings.DEMO_SEEDERS:
+                summary["lines"] += import_string(path)(summary["context"])
         self._print(summary)
 
     def _seed(self) -> dict:
@@ -299,7 +306,15 @@ class Command(BaseCommand):
                 scopes=["institutions:read", "consortia:read", "memberships:read", "agreements:read"],
                 check_policy=False,
             )
-        return {"consortium": consortium, "token_key": key}
+        context = {
+            "consortium": consortium,
+            "institutions": institutions,
+            "people": people,
+            "learner": learner,
+            "superuser": superuser,
+            "password": DEMO_PASSWORD,
+        }
+        return {"consortium": consortium, "token_key": key, "context": context}
 
     def _agreement(self, consortium, institutions, coordinator) -> None:
         title = "Consortium agreement — Chip Design micro-credentials"
@@ -349,11 +364,14 @@ class Command(BaseCommand):
     def _print(self, summary: dict) -> None:
         w = self.stdout.write
         w(self.style.SUCCESS(f"Demo data ready: consortium {summary['consortium'].name}."))
+        for line in summary["lines"]:
+            w(line)
         w("")
         w(f"Demo logins (password for all: {DEMO_PASSWORD})")
         w("  admin@jointcred.example            platform superuser (Django admin at /admin/)")
-        for email, _full_name, institution, _title, grants in PEOPLE:
-            roles = ", ".join(str(Role(r).label) for r, _s in grants) or "staff (programme roles come with programmes)"
+        for email, _full_name, institution, _title, _grants in PEOPLE:
+            held = RoleAssignment.objects.filter(user__email=email).values_list("role", flat=True).distinct()
+            roles = ", ".join(sorted({str(Role(r).label) for r in held})) or "staff"
             w(f"  {email:<34} {institution:<10} {roles}")
         w("  learner@example.org                learner")
         if summary["token_key"]:

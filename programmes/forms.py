@@ -1,0 +1,389 @@
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from consortium.api import Consortium, Institution, Role, policy
+from consortium.forms import DateInput
+
+from .models import (
+    Course,
+    CurriculumVersion,
+    Edition,
+    LearningOutcome,
+    Phase,
+    Programme,
+    ProgrammeText,
+    TeamRole,
+)
+from .services import TEXT_FIELDS
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+LANGUAGE_CHOICES = list(settings.LANGUAGES)
+
+
+class LanguagesField(forms.MultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=LANGUAGE_CHOICES, **kwargs)
+
+
+def _member_institutions(consortium: Consortium | None):
+    qs = Institution.objects.filter(memberships__left_on__isnull=True)
+    if consortium is not None:
+        qs = qs.filter(memberships__consortium=consortium)
+    return qs.distinct().order_by("short_name")
+
+
+# Sections of the programme editor: each a small form over some fields of Programme (sectioned wizard).
+SECTIONS = {
+    "basics": (
+        _("Qualification"),
+        [
+            "code",
+            "agreement",
+            "lead_institution",
+            "issuing_institution",
+            "ects",
+            "qualification_type",
+            "eqf_level",
+            "qf_ehea_cycle",
+            "award_kind",
+        ],
+    ),
+    "languages": (_("Language policy"), ["primary_language", "languages"]),
+    "delivery": (
+        _("Delivery and participation"),
+        [
+            "delivery_mode",
+            "synchronicity",
+            "pacing",
+            "participation_form",
+            "duration_weeks",
+            "lifespan",
+            "recurring_until",
+        ],
+    ),
+    "quality": (
+        _("Quality, mobility and recognition"),
+        [
+            "qa_scheme",
+            "mobility_scheme",
+            "professional_body",
+            "professional_recognition",
+            "contact_name",
+            "contact_email",
+        ],
+    ),
+    "timeline": (
+        _("Timeline"),
+        [
+            "design_starts_on",
+            "development_starts_on",
+            "implementation_starts_on",
+            "design_started_on",
+            "development_started_on",
+            "implementation_started_on",
+        ],
+    ),
+}
+
+
+class ProgrammeCreateForm(forms.ModelForm):
+    consortium = forms.ModelChoiceField(label=_("Consortium"), queryset=Consortium.objects.none())
+    title = forms.CharField(label=_("Title"), max_length=255)
+    qualification_name = forms.CharField(
+        label=_("Qualification name"), max_length=255, help_text=_("e.g. 'Expert certificate in chip design'")
+    )
+    partners = forms.ModelMultipleChoiceField(
+        label=_("Partner institutions"),
+        queryset=Institution.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Programme
+        fields = [
+            "code",
+            "lead_institution",
+            "issuing_institution",
+            "ects",
+            "qualification_type",
+            "eqf_level",
+            "qf_ehea_cycle",
+            "award_kind",
+            "primary_language",
+            "delivery_mode",
+            "synchronicity",
+            "pacing",
+            "participation_form",
+            "duration_weeks",
+        ]
+
+    field_order = ["consortium", "title", "qualification_name", "code"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = [c.pk for c in Consortium.objects.all() if policy.can(user, "programme.create", c)]
+        self.fields["consortium"].queryset = Consortium.objects.filter(pk__in=allowed)
+        institutions = (
+            Institution.objects.filter(memberships__consortium__in=allowed, memberships__left_on__isnull=True)
+            .distinct()
+            .order_by("short_name")
+        )
+        for name in ("lead_institution", "issuing_institution", "partners"):
+            self.fields[name].queryset = institutions
+        self.fields["ects"].widget.attrs.update(step="0.1", min="0.1", max="40", **{"data-qualification-hint": "1"})
+
+    def clean(self):
+        data = super().clean()
+        consortium = data.get("consortium")
+        for name in ("lead_institution", "issuing_institution"):
+            institution = data.get(name)
+            if (
+                consortium
+                and institution
+                and not institution.memberships.filter(consortium=consortium, left_on__isnull=True).exists()
+            ):
+                self.add_error(name, _("Must be an active member of the chosen consortium."))
+        return data
+
+
+class ProgrammeSectionForm(forms.ModelForm):
+    """One section of the programme editor; the fields come from SECTIONS."""
+
+    class Meta:
+        model = Programme
+        fields = []
+
+    def __init__(self, *args, section: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = SECTIONS[section][1]
+        for name in list(self.fields):
+            if name not in names:
+                del self.fields[name]
+        if "languages" in names:
+            self.fields["languages"] = LanguagesField(label=_("Languages"), initial=self.instance.languages)
+        if "agreement" in names:
+            self.fields["agreement"].queryset = self.instance.consortium.agreements.all()
+        for name in ("lead_institution", "issuing_institution"):
+            if name in self.fields:
+                self.fields[name].queryset = _member_institutions(self.instance.consortium)
+        for name, field in self.fields.items():
+            if isinstance(field, forms.DateField):
+                field.widget = DateInput()
+            if name == "ects":
+                field.widget.attrs.update(step="0.1", min="0.1", max="40")
+
+    @classmethod
+    def for_section(cls, section: str):
+        fields = SECTIONS[section][1]
+        meta = type("Meta", (), {"model": Programme, "fields": fields})
+        return type(f"{section.title()}Form", (cls,), {"Meta": meta})
+
+
+class ProgrammeTextForm(forms.ModelForm):
+    class Meta:
+        model = ProgrammeText
+        fields = list(TEXT_FIELDS)
+        widgets = {
+            f: forms.Textarea(attrs={"rows": 3}) for f in TEXT_FIELDS if f not in ("title", "qualification_name")
+        }
+
+
+class OutcomeForm(forms.ModelForm):
+    class Meta:
+        model = LearningOutcome
+        fields = ["category", "text", "esco_uri"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 2})}
+
+
+class PartnerForm(forms.Form):
+    institution = forms.ModelChoiceField(label=_("Institution"), queryset=Institution.objects.none())
+
+    def __init__(self, *args, programme: Programme, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["institution"].queryset = _member_institutions(programme.consortium).exclude(
+            programme_partnerships__programme=programme
+        )
+
+
+class StackingForm(forms.Form):
+    stand_alone = forms.BooleanField(label=_("Stand-alone"), required=False)
+    targets = forms.ModelMultipleChoiceField(
+        label=_("Stacks towards these programmes"),
+        queryset=Programme.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    external = forms.CharField(
+        label=_("Stacks towards external degrees (one per line)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, programme: Programme, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["targets"].queryset = Programme.objects.filter(consortium=programme.consortium).exclude(
+            pk=programme.pk
+        )
+
+
+class CloneForm(forms.Form):
+    code = forms.SlugField(label=_("Code of the copy"), max_length=40)
+
+
+class TeamAddForm(forms.Form):
+    email = forms.EmailField(label=_("Email of the person"))
+    role = forms.ChoiceField(label=_("Role"), choices=TeamRole.choices)
+
+
+class BoardAppointForm(forms.Form):
+    email = forms.EmailField(label=_("Email of the staff member"))
+    role = forms.ChoiceField(
+        label=_("Board"),
+        choices=[(Role.PROGRAMME_BOARD, Role.PROGRAMME_BOARD.label), (Role.EXAM_BOARD, Role.EXAM_BOARD.label)],
+    )
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(label=_("Task"), max_length=255)
+    phase = forms.ChoiceField(label=_("Phase"), choices=Phase.choices)
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=None, required=False)
+    due_on = forms.DateField(label=_("Due on"), required=False, widget=DateInput())
+
+    def __init__(self, *args, programme: Programme, **kwargs):
+        super().__init__(*args, **kwargs)
+        from consortium.api import User
+
+        self.fields["owner"].queryset = User.objects.filter(programme_teams__programme=programme)
+
+
+class CourseForm(forms.ModelForm):
+    class Meta:
+        model = Course
+        fields = [
+            "code",
+            "title",
+            "provider",
+            "ects",
+            "mandatory",
+            "assessment_method",
+            "supervision",
+            "learning_outcomes",
+        ]
+        widgets = {"learning_outcomes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, version: CurriculumVersion, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].queryset = Institution.objects.filter(
+            programme_partnerships__programme=version.programme
+        ).order_by("short_name")
+        self.fields["ects"].widget.attrs.update(step="0.1", min="0.1", max="40")
+
+    def validate_unique(self):
+        """Uniqueness of the code within the version is checked by the service (the version is not on the form)."""
+
+
+class ElectiveForm(forms.ModelForm):
+    class Meta:
+        model = CurriculumVersion
+        fields = ["required_elective_ects"]
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=[("approve", _("Approve")), ("return", _("Return"))], widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        label=_("Comments"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required when returning the curriculum."),
+    )
+
+
+class EditionForm(forms.ModelForm):
+    class Meta:
+        model = Edition
+        fields = [
+            "intake_code",
+            "time_zone",
+            "application_opens_at",
+            "application_closes_at",
+            "starts_on",
+            "ends_on",
+            "capacity",
+            "curriculum",
+            "fee_table_reference",
+        ]
+        widgets = {
+            "application_opens_at": DateTimeInput(),
+            "application_closes_at": DateTimeInput(),
+            "starts_on": DateInput(),
+            "ends_on": DateInput(),
+        }
+
+    def __init__(self, *args, programme: Programme, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["curriculum"].queryset = programme.curricula.filter(status="approved")
+        self.fields["curriculum"].empty_label = None
+        self._show_in_edition_zone()
+
+    def validate_unique(self):
+        """The intake code's uniqueness is checked by the service (the programme is not on the form)."""
+
+    WINDOW = ("application_opens_at", "application_closes_at")
+
+    def _show_in_edition_zone(self) -> None:
+        import zoneinfo
+
+        if self.is_bound or not self.instance.pk:
+            return
+        zone = zoneinfo.ZoneInfo(self.instance.time_zone)
+        for name in self.WINDOW:
+            value = getattr(self.instance, name)
+            if value:
+                self.initial[name] = value.astimezone(zone).replace(tzinfo=None)
+
+    def clean(self):
+        """The window is typed in the edition's time zone (deadlines are local to the intake)."""
+        import datetime as dt
+        import zoneinfo
+
+        data = super().clean()
+        zone_name = data.get("time_zone")
+        if zone_name:
+            zone = zoneinfo.ZoneInfo(zone_name)
+            for name in self.WINDOW:
+                value = data.get(name)
+                if value:
+                    data[name] = value.astimezone(dt.UTC).replace(tzinfo=None).replace(tzinfo=zone)
+        opens, closes = data.get("application_opens_at"), data.get("application_closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error("application_closes_at", _("Applications must close after they open."))
+        starts, ends = data.get("starts_on"), data.get("ends_on")
+        if starts and ends and ends < starts:
+            self.add_error("ends_on", _("The edition cannot end before it starts."))
+        return data
+
+    def clean_time_zone(self):
+        import zoneinfo
+
+        value = self.cleaned_data["time_zone"]
+        if value not in zoneinfo.available_timezones():
+            raise forms.ValidationError(_("Unknown time zone; use a name such as Europe/Madrid."))
+        return value
+
+
+class EditionCloneForm(forms.Form):
+    intake_code = forms.SlugField(label=_("Intake code of the new edition"), max_length=32)
+    shift_days = forms.IntegerField(label=_("Shift dates by (days)"), initial=365, min_value=1, max_value=3650)

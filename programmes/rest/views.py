@@ -1,0 +1,74 @@
+"""Partner API for programmes: partners read every programme they participate in; writes follow the policy."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.response import Response
+
+from consortium.api import policy
+from consortium.rest.views import PolicyViewSet
+
+from .. import services
+from ..models import Course, CurriculumVersion, Edition, Programme
+from . import serializers as s
+
+
+class ProgrammeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PolicyViewSet):
+    list_policy = "programme.view"
+    base_queryset = Programme.objects.prefetch_related("texts", "outcomes", "partners", "stacks_into")
+    serializer_class = s.ProgrammeSerializer
+    policy_actions = {"list": "programme.view", "retrieve": "programme.view", "partial_update": "programme.change"}
+    filterset_fields = ["status", "eqf_level", "delivery_mode", "qualification_type", "consortium"]
+    search_fields = ["code", "texts__title"]
+    ordering_fields = ["code", "ects", "updated_at"]
+    ordering = ["code"]
+
+    @extend_schema(request=s.ProgrammeUpdateSerializer, responses=s.ProgrammeSerializer)
+    def partial_update(self, request, pk=None):
+        programme = self.get_object()
+        serializer = s.ProgrammeUpdateSerializer(programme, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        programme = services.programme_update(actor=request.user, programme=programme, data=serializer.validated_data)
+        return Response(s.ProgrammeSerializer(self.get_queryset().get(pk=programme.pk)).data)
+
+
+class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PolicyViewSet):
+    list_policy = "programme.view"
+    base_queryset = Course.objects.select_related("version")
+    serializer_class = s.CourseSerializer
+    policy_actions = {"list": "programme.view", "retrieve": "programme.view"}
+    filterset_fields = ["version", "provider", "mandatory", "version__programme", "version__status"]
+    search_fields = ["code", "title"]
+    ordering = ["version", "position"]
+
+
+class CurriculumVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PolicyViewSet):
+    list_policy = "programme.view"
+    base_queryset = CurriculumVersion.objects.prefetch_related("courses__version")
+    serializer_class = s.CurriculumVersionSerializer
+    policy_actions = {"list": "programme.view", "retrieve": "programme.view"}
+    filterset_fields = ["programme", "status"]
+    ordering = ["programme", "-number"]
+
+
+class EditionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PolicyViewSet):
+    list_policy = "edition.view"
+    base_queryset = Edition.objects.all()
+    serializer_class = s.EditionSerializer
+    policy_actions = {"list": "edition.view", "retrieve": "edition.view", "create": "edition.manage"}
+    filterset_fields = ["programme", "status"]
+    ordering_fields = ["starts_on", "updated_at"]
+    ordering = ["-starts_on"]
+
+    def create(self, request):
+        serializer = s.EditionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        programme_id = request.data.get("programme")
+        programme = (
+            policy.filter(request.user, "programme.view", Programme.objects.all()).filter(pk=programme_id).first()
+            if programme_id
+            else None
+        )
+        if programme is None:
+            return Response({"programme": ["Unknown programme."]}, status=status.HTTP_400_BAD_REQUEST)
+        edition = services.edition_save(actor=request.user, programme=programme, data=serializer.validated_data)
+        return Response(s.EditionSerializer(edition).data, status=status.HTTP_201_CREATED)
