@@ -151,6 +151,7 @@ class ProgrammeFactory(DjangoModelFactory):
 
     class Meta:
         model = pm.Programme
+        skip_postgeneration_save = True
 
     consortium = factory.SubFactory(ConsortiumFactory)
     code = factory.Sequence(lambda n: f"prog-{n}")

@@ -1,5 +1,6 @@
 """Qualification rules (D3): the ECTS volume bands, the emerging 14–16 ECTS standard, national caps and EQF levels."""
 
+import itertools
 import re
 from decimal import Decimal
 
@@ -148,7 +149,7 @@ def test_an_unknown_type_is_left_to_the_field_choices_not_a_crash():
 
 def test_bands_cover_the_outline_in_order_without_gaps():
     assert [b[0] for b in BANDS] == list(Q)
-    for (_k, _lo, _li, high, high_in), (_k2, low, low_in, _h, _hi) in zip(BANDS, BANDS[1:], strict=False):
+    for (_k, _lo, _li, high, high_in), (_k2, low, low_in, _h, _hi) in itertools.pairwise(BANDS):
         assert high == low
         assert high_in != low_in  # each boundary belongs to exactly one band
 
@@ -176,8 +177,9 @@ def test_every_one_decimal_volume_up_to_40_has_exactly_one_type_that_fits(ects):
 
 def _data(w, **overrides):
     data = {
-        "code": "rules-test", "primary_language": "en", "ects": Decimal("5"), "qualification_type": Q.CMF_MICRO_CREDENTIAL,
-        "eqf_level": 6, "delivery_mode": "online", "synchronicity": "asynchronous", "pacing": "cohort",
+        "code": "rules-test", "primary_language": "en", "ects": Decimal("5"),
+        "qualification_type": Q.CMF_MICRO_CREDENTIAL, "eqf_level": 6, "delivery_mode": "online",
+        "synchronicity": "asynchronous", "pacing": "cohort",
         "duration_weeks": 10, "lead_institution": w.ua, "issuing_institution": w.ua,
     }
     data.update(overrides)
@@ -207,8 +209,9 @@ def test_eqf_5_and_8_are_accepted(world, eqf):
 
 @pytest.mark.parametrize("eqf", [4, 9])
 def test_eqf_outside_5_to_8_is_refused_by_model_validation(world, eqf):
-    programme = Programme(consortium=world.ca, lead_institution=world.ua, issuing_institution=world.ua, languages=["en"],
-                          **{k: v for k, v in _data(world, eqf_level=eqf).items() if not k.endswith("institution")})
+    fields = {k: v for k, v in _data(world, eqf_level=eqf).items() if not k.endswith("institution")}
+    programme = Programme(consortium=world.ca, lead_institution=world.ua, issuing_institution=world.ua,
+                          languages=["en"], **fields)
     with pytest.raises(ValidationError) as exc:
         programme.full_clean()
     assert list(exc.value.message_dict) == ["eqf_level"]
