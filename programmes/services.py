@@ -460,6 +460,8 @@ def programme_clone(*, actor, programme: Programme, code: str) -> Programme:
     clone.id = None
     clone.code = code
     clone.status = ProgrammeStatus.DRAFT
+    # A copy has not started any phase yet; the planned dates stay as a starting point.
+    clone.design_started_on = clone.development_started_on = clone.implementation_started_on = None
     clone._state.adding = True
     try:
         clone.full_clean()

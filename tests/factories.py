@@ -93,7 +93,7 @@ class RoleAssignmentFactory(DjangoModelFactory):
         )
     )
     consortium = None
-    institution = None
+    institution = factory.SubFactory(InstitutionFactory)
     target_id = None
 
 
@@ -121,6 +121,51 @@ class AgreementPartyFactory(DjangoModelFactory):
     version = factory.SubFactory(AgreementVersionFactory)
     institution = factory.SubFactory(InstitutionFactory)
     role = "partner"
+
+
+class RevenueShareFactory(DjangoModelFactory):
+    class Meta:
+        model = models.RevenueShare
+
+    version = factory.SubFactory(AgreementVersionFactory)
+    institution = factory.SubFactory(InstitutionFactory)
+    percent = 50
+
+
+class AgreementSignatureFactory(DjangoModelFactory):
+    class Meta:
+        model = models.AgreementSignature
+
+    version = factory.SubFactory(AgreementVersionFactory, status="under_signature")
+    institution = factory.SubFactory(InstitutionFactory)
+    signed_by_name = factory.Faker("name")
+    signed_by_title = "Rector"
+    signed_on = dt.date(2026, 1, 15)
+    signed_pdf = factory.django.FileField(filename="signed.pdf", data=b"%PDF-1.4\n%%EOF\n")
+
+
+class AddendumFactory(DjangoModelFactory):
+    class Meta:
+        model = models.Addendum
+
+    version = factory.SubFactory(AgreementVersionFactory, status="in_force")
+    number = factory.Sequence(lambda n: n + 1)
+    institution = factory.SubFactory(InstitutionFactory)
+    role = "partner"
+    summary = "Joins as a partner for teaching one course."
+
+
+class AuditEventFactory(DjangoModelFactory):
+    class Meta:
+        model = models.AuditEvent
+
+    actor = factory.SubFactory(UserFactory)
+    actor_label = factory.SelfAttribute("actor.email")
+    action = "test.done"
+    object_type = "consortium.institution"
+    object_id = factory.Sequence(str)
+    object_repr = "An institution"
+    via = "browser"
 
 
 class ApiTokenFactory(DjangoModelFactory):
@@ -204,6 +249,53 @@ class CurriculumVersionFactory(DjangoModelFactory):
     programme = factory.SubFactory(ProgrammeFactory)
     number = factory.Sequence(lambda n: n + 1)
     status = "draft"
+
+
+class ProgrammeTextFactory(DjangoModelFactory):
+    class Meta:
+        model = pm.ProgrammeText
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    language = "fr"
+    title = factory.Sequence(lambda n: f"Programme {n}")
+    qualification_name = "Microcréance"
+
+
+class LearningOutcomeFactory(DjangoModelFactory):
+    class Meta:
+        model = pm.LearningOutcome
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    category = "skills"
+    text = factory.Sequence(lambda n: f"Apply technique {n}")
+
+
+class StackingLinkFactory(DjangoModelFactory):
+    class Meta:
+        model = pm.StackingLink
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    target = factory.SubFactory(ProgrammeFactory, consortium=factory.SelfAttribute("..programme.consortium"),
+                                lead_institution=factory.SelfAttribute("..programme.lead_institution"),
+                                ects=Decimal("30.0"), qualification_type="microdegree")
+
+
+class TeamMemberFactory(DjangoModelFactory):
+    class Meta:
+        model = pm.TeamMember
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    user = factory.SubFactory(UserFactory)
+    role = "member"
+
+
+class TeamTaskFactory(DjangoModelFactory):
+    class Meta:
+        model = pm.TeamTask
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    title = factory.Sequence(lambda n: f"Task {n}")
+    phase = "design"
 
 
 class CourseFactory(DjangoModelFactory):

@@ -195,7 +195,9 @@ class AgreementSignature(UUIDModel):
         storage=private_storage,
         validators=[validate_pdf_upload],
     )
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["version", "signed_on"]
