@@ -1,6 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AdmissionsConfig(AppConfig):
     name = "admissions"
+    verbose_name = _("Admissions")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import personal_data, policy_rules  # noqa: F401  (registers rules and personal-data handlers)

@@ -20,6 +20,7 @@ from .models import (
 )
 from .models.base import UUIDModel
 from .services import role_grant, role_revoke_assignment, staff_member_add
+from .storage import private_storage
 from .uploads import validate_document_upload, validate_image_upload, validate_pdf_upload, validate_upload
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "events",
     "personal_data",
     "policy",
+    "private_storage",
     "role_grant",
     "role_revoke_assignment",
     "staff_member_add",

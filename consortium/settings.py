@@ -142,19 +142,24 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "lapse-overdue-offers": {"task": "admissions.tasks.lapse_overdue_offers", "schedule": 15 * 60},
+}
 
 # --- Programmes ----------------------------------------------------------------------------------------
 # National caps on micro-credential volume, applied by the issuing institution's country: ECTS must be below.
 NATIONAL_ECTS_CAPS = {"ES": 15}
 
 # Demo data of the apps above consortium, loaded by `manage.py seed_demo` after the consortium's own.
-DEMO_SEEDERS = ["programmes.demo.seed"]
+DEMO_SEEDERS = ["programmes.demo.seed", "admissions.demo.seed"]
 
 # --- Domain events: which subscribers run (after commit) when an app publishes an event ---------------
 # Lower apps publish named events; higher apps subscribe here. See docs/architecture.md.
 DOMAIN_EVENT_SUBSCRIBERS: dict[str, list[str]] = {
     "consortium.agreement_in_force": [],
+    "admissions.offer_accepted": [],
+    "admissions.enrolled": [],
+    "admissions.withdrawn": [],
 }
 
 # --- Authentication: django-allauth, email login, mandatory verification, TOTP -----------------------

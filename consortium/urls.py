@@ -20,6 +20,7 @@ class DocsView(SpectacularSwaggerSplitView):
 api_v1 = [
     *consortium_api,
     path("", include("programmes.rest.urls")),
+    path("", include("admissions.rest.urls")),
 ]
 
 urlpatterns = [
@@ -80,6 +81,8 @@ urlpatterns = [
     path("staff/roles/<uuid:pk>/revoke/", views.RoleRevokeView.as_view(), name="role-revoke"),
     path("audit/", views.AuditListView.as_view(), name="audit-list"),
     path("", include("programmes.urls")),
+    path("", include("admissions.urls_learner")),
+    path("", include("admissions.urls_staff")),
 ]
 
 handler404 = "consortium.views.not_found"

@@ -1,0 +1,14 @@
+"""The admissions app's public surface for higher apps (assessment, certification, finance)."""
+
+from .models import Application, ApplicationStatus, Enrolment, ExemptionRequest, ExemptionStatus, Track
+from .services import application_payment_received
+
+__all__ = [
+    "Application",
+    "ApplicationStatus",
+    "Enrolment",
+    "ExemptionRequest",
+    "ExemptionStatus",
+    "Track",
+    "application_payment_received",
+]
