@@ -228,7 +228,7 @@ def test_component_resit_keeps_the_other_component(cohort):
 
 def test_eligibility_boundaries(cohort):
     c = cohort
-    e0, e1, e2 = c.enrolments
+    e0, e1, _e2 = c.enrolments
     grade_cohort_and_approve(c, {e1: ("2.0", "2.0", "3.0", "7.0")})  # e1 fails mandatory B
     met = s.award_eligibility(e0)
     assert met.met and met.ects_earned == D("6.0") == met.ects_required  # exactly the required ECTS
