@@ -56,6 +56,11 @@ class TeamTaskAdmin(admin.ModelAdmin):
     list_display = ["programme", "title", "phase", "due_on", "done_on"]
 
 
-for model in (models.ProgrammeText, models.ProgrammePartner, models.LearningOutcome, models.StackingLink,
-              models.Course):
+for model in (
+    models.ProgrammeText,
+    models.ProgrammePartner,
+    models.LearningOutcome,
+    models.StackingLink,
+    models.Course,
+):
     admin.site.register(model)

@@ -1,8 +1,12 @@
+import datetime as dt
+import zoneinfo
+
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from consortium.api import Consortium, Institution, Role, policy
+from consortium.api import Consortium, Institution, Role, User, policy
 from consortium.forms import DateInput
 
 from .models import (
@@ -23,6 +27,19 @@ class DateTimeInput(forms.DateTimeInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class WallClockDateTimeField(forms.DateTimeField):
+    """The date and time as typed, without a time zone: the form attaches the one it belongs to.
+
+    Django's own field reads the input in the server's current time zone; a deadline typed for an intake
+    in Madrid must not move with the server's ``TIME_ZONE`` (nor be refused in the server's DST gap).
+    """
+
+    def to_python(self, value):
+        with timezone.override(dt.UTC):
+            result = super().to_python(value)
+        return timezone.make_naive(result, dt.UTC) if result is not None and timezone.is_aware(result) else result
 
 
 LANGUAGE_CHOICES = list(settings.LANGUAGES)
@@ -108,6 +125,11 @@ class ProgrammeCreateForm(forms.ModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    leader_email = forms.EmailField(
+        label=_("Team leader"),
+        required=False,
+        help_text=_("Email of the lead institution's staff member who holds the pen. Leave empty when that is you."),
+    )
 
     class Meta:
         model = Programme
@@ -128,10 +150,11 @@ class ProgrammeCreateForm(forms.ModelForm):
             "duration_weeks",
         ]
 
-    field_order = ["consortium", "title", "qualification_name", "code"]
+    field_order = ["consortium", "title", "qualification_name", "code", "lead_institution", "leader_email"]
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         allowed = [c.pk for c in Consortium.objects.all() if policy.can(user, "programme.create", c)]
         self.fields["consortium"].queryset = Consortium.objects.filter(pk__in=allowed)
         institutions = (
@@ -154,7 +177,29 @@ class ProgrammeCreateForm(forms.ModelForm):
                 and not institution.memberships.filter(consortium=consortium, left_on__isnull=True).exists()
             ):
                 self.add_error(name, _("Must be an active member of the chosen consortium."))
+        self._clean_leader(data)
         return data
+
+    def _clean_leader(self, data) -> None:
+        """``leader``: the person named, else the author when staff of the lead (the service checks the rule)."""
+        lead, email = data.get("lead_institution"), (data.get("leader_email") or "").strip()
+        if lead is None:
+            return
+        if email:
+            data["leader"] = User.objects.filter(email__iexact=email).first()
+            if data["leader"] is None:
+                self.add_error(
+                    "leader_email",
+                    _("No account uses %(email)s; the person must have an account first.") % {"email": email},
+                )
+        elif lead.id in policy.actor_for(self.user).institution_ids:
+            data["leader"] = self.user
+        else:
+            self.add_error(
+                "leader_email",
+                _("You are not staff of %(lead)s: name the staff member of it who leads the team.")
+                % {"lead": lead.short_name},
+            )
 
 
 class ProgrammeSectionForm(forms.ModelForm):
@@ -331,11 +376,23 @@ class EditionForm(forms.ModelForm):
             "starts_on": DateInput(),
             "ends_on": DateInput(),
         }
+        field_classes = {
+            "application_opens_at": WallClockDateTimeField,
+            "application_closes_at": WallClockDateTimeField,
+        }
 
     def __init__(self, *args, programme: Programme, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["curriculum"].queryset = programme.curricula.filter(status="approved")
-        self.fields["curriculum"].empty_label = None
+        approved = programme.curricula.filter(status="approved")
+        curriculum = self.fields["curriculum"]
+        curriculum.queryset = approved
+        curriculum.empty_label = None
+        curriculum.error_messages["invalid_choice"] = _(
+            "An edition runs an approved curriculum version of its programme; choose one of the list."
+        )
+        if not approved.exists():
+            none_yet = _("An edition runs an approved curriculum; none is approved yet.")
+            curriculum.error_messages.update(required=none_yet, invalid_choice=none_yet)
         self._show_in_edition_zone()
 
     def validate_unique(self):
@@ -344,8 +401,6 @@ class EditionForm(forms.ModelForm):
     WINDOW = ("application_opens_at", "application_closes_at")
 
     def _show_in_edition_zone(self) -> None:
-        import zoneinfo
-
         if self.is_bound or not self.instance.pk:
             return
         zone = zoneinfo.ZoneInfo(self.instance.time_zone)
@@ -356,17 +411,14 @@ class EditionForm(forms.ModelForm):
 
     def clean(self):
         """The window is typed in the edition's time zone (deadlines are local to the intake)."""
-        import datetime as dt
-        import zoneinfo
-
         data = super().clean()
         zone_name = data.get("time_zone")
-        if zone_name:
-            zone = zoneinfo.ZoneInfo(zone_name)
-            for name in self.WINDOW:
-                value = data.get(name)
-                if value:
-                    data[name] = value.astimezone(dt.UTC).replace(tzinfo=None).replace(tzinfo=zone)
+        # Without a valid zone the form is invalid anyway (clean_time_zone); UTC keeps the values comparable.
+        zone = zoneinfo.ZoneInfo(zone_name) if zone_name else dt.UTC
+        for name in self.WINDOW:
+            value = data.get(name)
+            if value and timezone.is_naive(value):
+                data[name] = value.replace(tzinfo=zone)
         opens, closes = data.get("application_opens_at"), data.get("application_closes_at")
         if opens and closes and closes <= opens:
             self.add_error("application_closes_at", _("Applications must close after they open."))
@@ -376,8 +428,6 @@ class EditionForm(forms.ModelForm):
         return data
 
     def clean_time_zone(self):
-        import zoneinfo
-
         value = self.cleaned_data["time_zone"]
         if value not in zoneinfo.available_timezones():
             raise forms.ValidationError(_("Unknown time zone; use a name such as Europe/Madrid."))

@@ -172,8 +172,10 @@ class ProgrammePartner(UUIDModel):
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="programme_partnerships")
     role = models.CharField(_("role"), max_length=16, choices=MembershipRole.choices)
     registration_required = models.BooleanField(
-        _("learners register on its platform"), default=False,
-        help_text=_("Enrolled learners are also registered as students of this institution."))
+        _("learners register on its platform"),
+        default=False,
+        help_text=_("Enrolled learners are also registered as students of this institution."),
+    )
 
     class Meta:
         ordering = ["programme", "role", "institution__short_name"]

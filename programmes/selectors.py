@@ -32,8 +32,9 @@ def programme_detail(programme_id) -> Programme:
 
 
 def board_queue(*, user) -> QuerySet[CurriculumVersion]:
+    """Submitted versions this user may decide on: a team leader on the board does not decide on their own."""
     actor = policy.actor_for(user)
-    programmes = actor.targets_with_role("programme_board")
+    programmes = actor.targets_with_role("programme_board") - actor.targets_with_role("team_leader")
     qs = CurriculumVersion.objects.filter(status=CurriculumStatus.SUBMITTED)
     if not actor.is_superuser:
         qs = qs.filter(programme_id__in=programmes)

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from consortium.api import DomainError, RoleAssignment, policy
+from consortium.api import RoleAssignment, policy
 from consortium.web import PaginatedListView, PolicyTemplateView, ServiceActionView, ServiceFormView
 
 from . import selectors, services
@@ -89,7 +89,7 @@ class ProgrammeCreateView(ServiceFormView):
     title = _("New joint programme")
     intro = _(
         "Start with the essentials; every other section can be filled in afterwards. You become the team "
-        "leader when you are staff of the lead institution."
+        "leader when you are staff of the lead institution; otherwise name its staff member who is."
     )
     success_message = _("Programme drafted. Complete each section, then build the curriculum.")
 
@@ -98,7 +98,8 @@ class ProgrammeCreateView(ServiceFormView):
 
     def perform(self, form):
         data = dict(form.cleaned_data)
-        consortium = data.pop("consortium")
+        consortium, leader = data.pop("consortium"), data.pop("leader")
+        data.pop("leader_email")
         title, name, partners = data.pop("title"), data.pop("qualification_name"), data.pop("partners")
         return services.programme_create(
             actor=self.request.user,
@@ -107,11 +108,8 @@ class ProgrammeCreateView(ServiceFormView):
             title=title,
             qualification_name=name,
             partners=partners,
-            leader=self.request.user if self._is_lead_staff(data) else None,
+            leader=leader,
         )
-
-    def _is_lead_staff(self, data) -> bool:
-        return data["lead_institution"].id in policy.actor_for(self.request.user).institution_ids
 
 
 class ProgrammeManageView(ProgrammeObjectMixin, PolicyTemplateView):
@@ -637,8 +635,6 @@ class EditionCreateView(ProgrammeObjectMixin, ServiceFormView):
         return {**super().get_context_data(**kwargs), "cancel_url": self.back_to_programme()}
 
     def perform(self, form):
-        if not self.programme.curricula.filter(status=CurriculumStatus.APPROVED).exists():
-            raise DomainError(_("An edition runs an approved curriculum; none is approved yet."))
         return services.edition_save(actor=self.request.user, programme=self.programme, data=form.cleaned_data)
 
     def get_success_url_for(self, result):

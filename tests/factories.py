@@ -93,7 +93,11 @@ class RoleAssignmentFactory(DjangoModelFactory):
         )
     )
     consortium = None
-    institution = factory.SubFactory(InstitutionFactory)
+    institution = factory.Maybe(
+        factory.LazyAttribute(lambda o: o.role == "consortium_admin"),
+        yes_declaration=None,
+        no_declaration=factory.SubFactory(InstitutionFactory),
+    )
     target_id = None
 
 
@@ -330,3 +334,125 @@ class EditionFactory(DjangoModelFactory):
     capacity = 30
     curriculum = factory.LazyAttribute(lambda o: CurriculumVersionFactory(programme=o.programme, status="approved"))
     status = "planned"
+
+
+# --- Admissions ------------------------------------------------------------------------------------------
+
+from admissions import models as am  # noqa: E402
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def _framework_for(edition) -> "am.AdmissionFramework":
+    """The edition's admission framework, created (reviewed by the lead institution) when it has none."""
+    framework = am.AdmissionFramework.objects.filter(edition=edition).first()
+    return framework or AdmissionFrameworkFactory(edition=edition)
+
+
+class AdmissionFrameworkFactory(DjangoModelFactory):
+    class Meta:
+        model = am.AdmissionFramework
+
+    edition = factory.SubFactory(EditionFactory)
+    reviewing_institution = factory.LazyAttribute(lambda o: o.edition.programme.lead_institution)
+    offer_valid_days = 14
+    payment_required = False
+
+
+class CriterionFactory(DjangoModelFactory):
+    class Meta:
+        model = am.Criterion
+
+    framework = factory.SubFactory(AdmissionFrameworkFactory)
+    kind = "language"
+    description = "English at CEFR B2 or higher"
+    language = "en"
+    min_cefr = "B2"
+    accepted_proofs = "IELTS 6.0, TOEFL iBT 80"
+    document_label = ""
+    position = factory.Sequence(int)
+
+
+class ApplicationFactory(DjangoModelFactory):
+    """A complete application (every field needed to submit), a draft unless ``status`` says otherwise."""
+
+    class Meta:
+        model = am.Application
+
+    edition = factory.SubFactory(EditionFactory)
+    applicant = factory.SubFactory(UserFactory)
+    status = "draft"
+    given_names = factory.Faker("first_name")
+    family_names = factory.Faker("last_name")
+    date_of_birth = dt.date(1990, 5, 17)
+    nationality = "BE"
+    email = factory.SelfAttribute("applicant.email")
+    participant_profile = "professional"
+    track = "assessed"
+    route = "standard"
+    education = "BSc Electrical Engineering"
+    highest_eqf_level = 6
+    experience_years = 3
+    language_proofs = "IELTS 7.0"
+    motivation = "I want to move into chip design."
+
+
+class ApplicationDocumentFactory(DjangoModelFactory):
+    class Meta:
+        model = am.ApplicationDocument
+
+    application = factory.SubFactory(ApplicationFactory)
+    criterion = None
+    label = "Diploma and transcript"
+    file = factory.django.FileField(filename="diploma.pdf", data=PDF_BYTES)
+    kind = "pdf"
+    size = len(PDF_BYTES)
+
+
+class CriterionAssessmentFactory(DjangoModelFactory):
+    class Meta:
+        model = am.CriterionAssessment
+
+    application = factory.SubFactory(ApplicationFactory, status="under_review")
+    criterion = factory.LazyAttribute(lambda o: CriterionFactory(framework=_framework_for(o.application.edition)))
+    result = "met"
+    note = "IELTS certificate checked."
+
+
+class ApplicationMessageFactory(DjangoModelFactory):
+    class Meta:
+        model = am.ApplicationMessage
+
+    application = factory.SubFactory(ApplicationFactory, status="submitted")
+    kind = "notice"
+    subject = factory.Sequence(lambda n: f"Notice {n}")
+    body = "The welcome session is on Monday."
+
+
+class EnrolmentFactory(DjangoModelFactory):
+    class Meta:
+        model = am.Enrolment
+
+    application = factory.SubFactory(ApplicationFactory, status="enrolled")
+    edition = factory.SelfAttribute("application.edition")
+    learner = factory.SelfAttribute("application.applicant")
+    enrolled_at = factory.LazyFunction(lambda: __import__("django.utils.timezone").utils.timezone.now())
+
+
+class InstitutionRegistrationFactory(DjangoModelFactory):
+    class Meta:
+        model = am.InstitutionRegistration
+
+    enrolment = factory.SubFactory(EnrolmentFactory)
+    institution = factory.LazyAttribute(lambda o: o.enrolment.edition.programme.issuing_institution)
+    status = "pending"
+
+
+class ExemptionRequestFactory(DjangoModelFactory):
+    class Meta:
+        model = am.ExemptionRequest
+
+    application = factory.SubFactory(ApplicationFactory, status="admitted")
+    course = factory.LazyAttribute(lambda o: CourseFactory(version=o.application.edition.curriculum))
+    basis = "A completed course on digital design at a previous university."
+    status = "requested"

@@ -54,7 +54,10 @@ class EditionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PolicyVie
     list_policy = "edition.view"
     base_queryset = Edition.objects.all()
     serializer_class = s.EditionSerializer
-    policy_actions = {"list": "edition.view", "retrieve": "edition.view", "create": "edition.manage"}
+    # ``create`` names its programme in the body: the collection check only asks whether the caller changes
+    # programmes at all (never a token); the service then requires ``edition.manage`` on that programme.
+    # (``edition.manage`` without an object is always refused, so it cannot be the collection check.)
+    policy_actions = {"list": "edition.view", "retrieve": "edition.view", "create": "programme.change"}
     filterset_fields = ["programme", "status"]
     ordering_fields = ["starts_on", "updated_at"]
     ordering = ["-starts_on"]
