@@ -50,7 +50,10 @@ def _follows(actor: Actor, edition: Edition) -> bool:
         return True
     if actor.has_role(Role.TEAM_LEADER, target=programme.id):
         return True
-    return programme.partners.filter(institution_id__in=_student_admin_of(actor)).exists()
+    institutions = _student_admin_of(actor)
+    # Iterate the partners rather than ask the database: lists prefetch them, so checking every row of a
+    # page costs no query per row (and a programme has a handful of partners when they are not prefetched).
+    return bool(institutions) and any(p.institution_id in institutions for p in programme.partners.all())
 
 
 @policy.rule("application.apply")
@@ -105,7 +108,7 @@ def _review(actor: Actor, obj) -> bool:
     return edition is not None and _reviewing_institution_id(edition) in _student_admin_of(actor)
 
 
-@policy.rule("application.documents")
+@policy.rule("application.documents", api_scope="applications:read")
 def _documents(actor: Actor, application) -> bool:
     """Documents are private to the applicant and the reviewing institution until a decision is made."""
     if application is None:

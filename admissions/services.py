@@ -8,6 +8,7 @@ learner (a message on the application and an email sent after commit).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -15,7 +16,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.template import Context, Template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -100,7 +100,13 @@ def _framework(edition: Edition) -> AdmissionFramework:
 
 
 def _locked(application: Application) -> Application:
-    return (Application.objects.select_for_update().select_related("edition__programme", "applicant")
+    """Lock the application row only (``of=self``: a plain FOR UPDATE would also lock the joined edition,
+    programme and applicant rows, in an order that deadlocks against ``_lock_edition``).
+
+    Lock order everywhere: the edition first (``_lock_edition``, when places are counted or freed), then
+    applications.
+    """
+    return (Application.objects.select_for_update(of=("self",)).select_related("edition__programme", "applicant")
             .get(pk=application.pk))
 
 
@@ -255,6 +261,11 @@ def application_save(*, actor, application: Application, data: Mapping[str, Any]
     """Save the learner's answers and uploads (draft, or while more information is requested)."""
     policy.require(actor, "application.edit", application)
     _check_documents(documents)
+    foreign = [label for label, _f, criterion in documents
+               if criterion is not None and criterion.framework.edition_id != application.edition_id]
+    if foreign:
+        raise ValidationError({"documents": [_("%(doc)s belongs to another edition's criteria.") % {"doc": d}
+                                             for d in foreign]})
     application = _locked(application)
     if application.status not in EDITABLE:
         raise TransitionError(_("A %(status)s application can no longer be changed.") % {
@@ -284,6 +295,10 @@ def submission_problems(application: Application) -> list[str]:
         uploaded = set(application.documents.values_list("criterion_id", flat=True))
         for criterion in framework.criteria.exclude(document_label=""):
             if criterion.kind == "alternative" and application.route != "alternative":
+                continue
+            # The alternative route replaces the prior-degree and experience evidence (D4: non-traditional
+            # backgrounds); language proficiency is still required.
+            if application.route == "alternative" and criterion.kind in ("prior_degree", "experience"):
                 continue
             if criterion.id not in uploaded:
                 problems.append(_("Upload: %(doc)s.") % {"doc": criterion.document_label})
@@ -357,6 +372,7 @@ def application_accept_offer(*, actor, application: Application) -> Application:
 @transaction.atomic
 def application_decline_offer(*, actor, application: Application) -> Application:
     policy.require(actor, "application.respond", application)
+    _lock_edition(application.edition)  # the freed place is counted again: edition first, like admissions
     application = _locked(application)
     _move(actor, application, S.DECLINED)
     promote_waitlist(edition=application.edition)
@@ -369,6 +385,7 @@ def application_withdraw(*, actor, application: Application, reason: str = "") -
     if not (policy.can(actor, "application.respond", application)
             or policy.can(actor, "application.review", application)):
         policy.require(actor, "application.respond", application)
+    _lock_edition(application.edition)  # a held place may be freed: edition first, like admissions
     application = _locked(application)
     held_place = application.status in PLACE_HOLDING
     _move(actor, application, S.WITHDRAWN, reason=reason)
@@ -481,9 +498,14 @@ def applications_lapse_overdue(*, now: dt.datetime | None = None) -> int:
     """Offers not accepted by their deadline lapse; their places go to the waitlist. Returns how many lapsed."""
     now = now or timezone.now()
     lapsed = 0
-    overdue = Application.objects.filter(status=S.ADMITTED, offer_deadline__lt=now).order_by("edition_id", "pk")
-    for application in overdue.select_for_update(skip_locked=True):
+    overdue = Application.objects.filter(status=S.ADMITTED, offer_deadline__lt=now)
+    for application in overdue.select_related("edition").order_by("edition_id", "pk"):
+        # Edition first, then the application (the order every transition uses), and check again under the
+        # lock: the learner may have accepted, or another run lapsed it, in the meantime.
+        _lock_edition(application.edition)
         application = _locked(application)
+        if application.status != S.ADMITTED or not application.offer_deadline or application.offer_deadline >= now:
+            continue
         _move(None, application, S.LAPSED)
         promote_waitlist(edition=application.edition)
         lapsed += 1
@@ -526,6 +548,10 @@ def enrolment_suspend(*, actor, application: Application, reason: str) -> Applic
 def enrolment_resume(*, actor, application: Application) -> Application:
     policy.require(actor, "application.review", application)
     application = _locked(application)
+    if application.status != S.SUSPENDED:
+        # ENROLLED is also reachable from an accepted offer, but only through _enrol (payment, enrolment row).
+        raise TransitionError(_("Only a suspended enrolment can be resumed; the application is %(status)s.") % {
+            "status": application.get_status_display().lower()})
     _move(actor, application, S.ENROLLED, notify=False)
     return application
 
@@ -589,22 +615,38 @@ def applications_bulk(*, actor, applications: Iterable[Application], action: str
     return results
 
 
+#: The placeholders a templated message may use (``messages_send``).
+MESSAGE_PLACEHOLDERS = ("given_names", "family_names", "programme", "status")
+_PLACEHOLDER = re.compile(r"{{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*}}")
+
+
+def _check_placeholders(text: str) -> None:
+    unknown = sorted({m.group(1) for m in _PLACEHOLDER.finditer(text)} - set(MESSAGE_PLACEHOLDERS))
+    if unknown:
+        raise ValidationError({"body": [_("Unknown placeholder(s): %(names)s. Use %(known)s.") % {
+            "names": ", ".join(f"{{{{ {n} }}}}" for n in unknown),
+            "known": ", ".join(f"{{{{ {n} }}}}" for n in MESSAGE_PLACEHOLDERS)}]})
+
+
+def render_placeholders(text: str, values: Mapping[str, str]) -> str:
+    """Replace ``{{ name }}`` placeholders only: the text is not a Django template (no tags, no filters), so
+    whoever writes a message cannot run template code on the server."""
+    return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), text)
+
+
 @transaction.atomic
 def messages_send(*, actor, applications: Iterable[Application], subject: str, body: str) -> int:
     """A templated message to many applicants; ``{{ given_names }}``, ``{{ programme }}``, ``{{ status }}`` work."""
     if not subject.strip() or not body.strip():
         raise ValidationError({"body": [_("Write a subject and a message.")]})
-    try:
-        template = Template(body)
-    except Exception as exc:  # noqa: BLE001 - any template syntax error is the user's to fix
-        raise ValidationError({"body": [_("The message template has an error: %(e)s") % {"e": exc}]}) from exc
+    _check_placeholders(subject + body)
     sent = 0
     for application in applications:
         policy.require(actor, "application.review", application)
-        text = template.render(Context({"given_names": application.given_names, "family_names": application.family_names,
-                                        "programme": application.edition.programme.title,
-                                        "status": application.get_status_display()}, autoescape=False))
-        _notify(application, MessageKind.NOTICE, subject, text, actor)
+        values = {"given_names": application.given_names, "family_names": application.family_names,
+                  "programme": application.edition.programme.title, "status": application.get_status_display()}
+        _notify(application, MessageKind.NOTICE, render_placeholders(subject, values),
+                render_placeholders(body, values), actor)
         _record(actor, "application.message_sent", application, {"subject": subject})
         sent += 1
     return sent
@@ -639,8 +681,8 @@ def exemption_request(*, actor, application: Application, course: Course, basis:
 def exemption_decide(*, actor, exemption: ExemptionRequest, granted: bool, reason: str = "",
                      ects_recognised: Decimal | None = None) -> ExemptionRequest:
     policy.require(actor, "exemption.decide", exemption)
-    exemption = ExemptionRequest.objects.select_for_update().select_related("course", "application__edition").get(
-        pk=exemption.pk)
+    exemption = (ExemptionRequest.objects.select_for_update(of=("self",))
+                 .select_related("course", "application__edition").get(pk=exemption.pk))
     if exemption.status != ExemptionStatus.REQUESTED:
         raise TransitionError(_("This request was already decided."))
     if not granted and not reason.strip():

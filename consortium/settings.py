@@ -151,7 +151,7 @@ CELERY_BEAT_SCHEDULE: dict = {
 NATIONAL_ECTS_CAPS = {"ES": 15}
 
 # Demo data of the apps above consortium, loaded by `manage.py seed_demo` after the consortium's own.
-DEMO_SEEDERS = ["programmes.demo.seed", "admissions.demo.seed"]
+DEMO_SEEDERS = ["programmes.demo.seed", "admissions.demo.seed", "assessment.demo.seed"]
 
 # --- Domain events: which subscribers run (after commit) when an app publishes an event ---------------
 # Lower apps publish named events; higher apps subscribe here. See docs/architecture.md.
@@ -302,6 +302,14 @@ SPECTACULAR_SETTINGS = {
         "AgreementKindEnum": "consortium.models.AgreementKind",
         "MembershipRoleEnum": "consortium.models.MembershipRole",
         "LanguageEnum": LANGUAGES,
+        "AgreementStatusEnum": "consortium.models.AgreementStatus",
+        "ProgrammeStatusEnum": "programmes.models.ProgrammeStatus",
+        "CurriculumStatusEnum": "programmes.models.CurriculumStatus",
+        "EditionStatusEnum": "programmes.models.EditionStatus",
+        "ApplicationStatusEnum": "admissions.models.ApplicationStatus",
+        "RegistrationStatusEnum": "admissions.models.RegistrationStatus",
+        "ExemptionStatusEnum": "admissions.models.ExemptionStatus",
+        "SheetStatusEnum": "assessment.models.SheetStatus",
     },
 }
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=365)

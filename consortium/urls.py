@@ -21,6 +21,7 @@ api_v1 = [
     *consortium_api,
     path("", include("programmes.rest.urls")),
     path("", include("admissions.rest.urls")),
+    path("", include("assessment.rest.urls")),
 ]
 
 urlpatterns = [
@@ -83,6 +84,8 @@ urlpatterns = [
     path("", include("programmes.urls")),
     path("", include("admissions.urls_learner")),
     path("", include("admissions.urls_staff")),
+    path("", include("assessment.urls")),
+    path("", include("assessment.urls_learner")),
 ]
 
 handler404 = "consortium.views.not_found"

@@ -456,3 +456,86 @@ class ExemptionRequestFactory(DjangoModelFactory):
     course = factory.LazyAttribute(lambda o: CourseFactory(version=o.application.edition.curriculum))
     basis = "A completed course on digital design at a previous university."
     status = "requested"
+
+
+# --- Assessment ------------------------------------------------------------------------------------------
+
+from assessment import models as asm  # noqa: E402
+
+
+class GradingScaleFactory(DjangoModelFactory):
+    class Meta:
+        model = asm.GradingScale
+
+    name = factory.Sequence(lambda n: f"Scale {n} 0–10")
+    grades = factory.LazyFunction(lambda: [str(g) for g in range(10, -1, -1)])
+    pass_grade = "5"
+
+
+class ExamRegulationFactory(DjangoModelFactory):
+    class Meta:
+        model = asm.ExamRegulation
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    joint_scale = factory.SubFactory(GradingScaleFactory)
+
+
+class ConversionTableFactory(DjangoModelFactory):
+    class Meta:
+        model = asm.ConversionTable
+
+    regulation = factory.SubFactory(ExamRegulationFactory)
+    institution = factory.LazyAttribute(lambda o: o.regulation.programme.lead_institution)
+    national_scale = factory.SubFactory(GradingScaleFactory)
+    mapping = factory.LazyFunction(lambda: {str(g): str(g) for g in range(11)})
+
+
+class EditionRegulationFactory(DjangoModelFactory):
+    class Meta:
+        model = asm.EditionRegulation
+
+    edition = factory.SubFactory(EditionFactory)
+    regulation = factory.LazyAttribute(lambda o: ExamRegulationFactory(programme=o.edition.programme,
+                                                                       status="approved"))
+
+
+class AssessmentFactory(DjangoModelFactory):
+    class Meta:
+        model = asm.Assessment
+
+    edition = factory.SubFactory(EditionFactory)
+    course = factory.LazyAttribute(lambda o: CourseFactory(version=o.edition.curriculum))
+    title = factory.Sequence(lambda n: f"Exam {n}")
+    method = "online_exam"
+    weight = Decimal("100")
+    supervision = "supervised_online"
+
+
+class ResultSheetFactory(DjangoModelFactory):
+    class Meta:
+        model = asm.ResultSheet
+
+    edition = factory.SubFactory(EditionFactory)
+    course = factory.LazyAttribute(lambda o: CourseFactory(version=o.edition.curriculum))
+    attempt = 1
+
+
+class GradeFactory(DjangoModelFactory):
+    class Meta:
+        model = asm.Grade
+
+    sheet = factory.SubFactory(ResultSheetFactory)
+    assessment = factory.LazyAttribute(lambda o: AssessmentFactory(edition=o.sheet.edition, course=o.sheet.course))
+    enrolment = factory.LazyAttribute(lambda o: EnrolmentFactory(application__edition=o.sheet.edition))
+    national_grade = "7"
+    national_scale = factory.SubFactory(GradingScaleFactory)
+    joint_grade = "14"
+
+
+class AppealFactory(DjangoModelFactory):
+    class Meta:
+        model = asm.Appeal
+
+    grade = factory.SubFactory(GradeFactory)
+    reason = "Question 3 was marked against the wrong answer key."
