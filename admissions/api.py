@@ -1,7 +1,7 @@
 """The admissions app's public surface for higher apps (assessment, certification, finance)."""
 
 from .models import Application, ApplicationStatus, Enrolment, ExemptionRequest, ExemptionStatus, Track
-from .services import application_payment_received
+from .services import application_payment_received, exemption_decide, exemption_request
 
 __all__ = [
     "Application",
@@ -11,4 +11,6 @@ __all__ = [
     "ExemptionStatus",
     "Track",
     "application_payment_received",
+    "exemption_decide",
+    "exemption_request",
 ]

@@ -210,6 +210,15 @@ def assessment_save(
     if course.version_id != edition.curriculum_id:
         raise DomainError(_("The course is not in this edition's curriculum."))
     assessment = assessment or Assessment(edition=edition, course=course)
+    if (
+        "weight" in data
+        and assessment.pk
+        and Decimal(data["weight"]) != assessment.weight
+        and ResultSheet.objects.filter(edition=edition, course=course, status=SheetStatus.APPROVED).exists()
+    ):
+        raise TransitionError(
+            _("Results of %(course)s are approved; its weights can no longer change.") % {"course": course.code}
+        )
     for name in ("title", "method", "weight", "supervision", "opens_on", "closes_on", "learner_led"):
         if name in data:
             setattr(assessment, name, data[name])
@@ -492,6 +501,8 @@ def sheet_approve(*, actor, sheet: ResultSheet, comment: str = "") -> ResultShee
     """The examination board approves: the results are locked and learners see them."""
     policy.require(actor, "results.decide", sheet)
     sheet = ResultSheet.objects.select_for_update().select_related("edition__programme", "course").get(pk=sheet.pk)
+    if isinstance(actor, User) and sheet.submitted_by_id == actor.pk:
+        raise DomainError(_("You submitted these results; another member of the board approves them."))
     sheet.decided_at = timezone.now()
     sheet.decided_by = actor if isinstance(actor, User) else None
     sheet.board_comment = comment
@@ -687,7 +698,8 @@ def _resit_eligible(sheet: ResultSheet) -> set[str]:
 @transaction.atomic
 def resit_open(*, actor, edition: Edition, course: Course) -> ResultSheet:
     """Open the next attempt for learners who failed, when the regulations allow another resit."""
-    policy.require(actor, "assessment.configure", edition.programme)
+    if not policy.can(actor, "results.decide", ResultSheet(edition=edition, course=course)):
+        policy.require(actor, "assessment.configure", edition.programme)
     regulation = regulation_for(edition)
     latest = ResultSheet.objects.filter(edition=edition, course=course).order_by("-attempt").first()
     if latest is None or latest.status != SheetStatus.APPROVED:
@@ -774,6 +786,8 @@ def appeal_lodge(*, actor, grade: Grade, reason: str) -> Appeal:
     policy.require(actor, "results.own", grade.enrolment)
     if not reason.strip():
         raise ValidationError({"reason": [_("Give the grounds of the appeal.")]})
+    if Grade.objects.filter(pk=grade.pk, superseded=True).exists():
+        raise TransitionError(_("This grade was corrected; appeal against its current version."))
     deadline = appeal_deadline(grade)
     if deadline is None:
         raise TransitionError(_("Only approved results can be appealed."))

@@ -160,6 +160,8 @@ DOMAIN_EVENT_SUBSCRIBERS: dict[str, list[str]] = {
     "admissions.offer_accepted": [],
     "admissions.enrolled": [],
     "admissions.withdrawn": [],
+    "certification.award_issued": [],
+    "certification.credential_revoked": [],
 }
 
 # --- Authentication: django-allauth, email login, mandatory verification, TOTP -----------------------

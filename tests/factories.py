@@ -539,3 +539,45 @@ class AppealFactory(DjangoModelFactory):
 
     grade = factory.SubFactory(GradeFactory)
     reason = "Question 3 was marked against the wrong answer key."
+
+
+# --- Certification ------------------------------------------------------------------------------------------
+
+from certification import models as cm  # noqa: E402
+
+
+class AwardFactory(DjangoModelFactory):
+    class Meta:
+        model = cm.Award
+
+    enrolment = factory.SubFactory(EnrolmentFactory)
+    kind = "qualification"
+    decided_at = factory.LazyFunction(lambda: __import__("django.utils.timezone").utils.timezone.now())
+    issuing_institution = factory.LazyAttribute(lambda o: o.enrolment.edition.programme.issuing_institution)
+
+
+class CredentialFactory(DjangoModelFactory):
+    class Meta:
+        model = cm.Credential
+
+    award = factory.SubFactory(AwardFactory)
+    version = 1
+    snapshot = factory.LazyFunction(lambda: {"schema": 1})
+    issued_at = factory.LazyFunction(lambda: __import__("django.utils.timezone").utils.timezone.now())
+
+
+class DocumentFactory(DjangoModelFactory):
+    class Meta:
+        model = cm.Document
+
+    credential = factory.SubFactory(CredentialFactory)
+    kind = "certificate"
+    language = "en"
+
+
+class BulkIssueFactory(DjangoModelFactory):
+    class Meta:
+        model = cm.BulkIssue
+
+    edition_id = factory.LazyFunction(lambda: EditionFactory().pk)
+    enrolment_ids = factory.LazyFunction(list)

@@ -1,0 +1,42 @@
+"""Who decides awards and who may download issued documents (verification itself is public)."""
+
+from consortium.api import Role, policy
+from programmes.api import Edition
+
+Actor = policy.Actor
+
+
+def _programme(obj):
+    if isinstance(obj, Edition):
+        return obj.programme
+    edition = getattr(obj, "edition", None)
+    return edition.programme if edition is not None else None
+
+
+@policy.rule("award.decide", api_scope="awards:write")
+def _decide(actor: Actor, obj) -> bool:
+    """The examination board decides awards (partner systems only with a board-scoped token: none today)."""
+    if actor.is_partner_system:
+        return False
+    if obj is None:
+        return bool(actor.targets_with_role(Role.EXAM_BOARD))
+    programme = _programme(obj)
+    return programme is not None and actor.has_role(Role.EXAM_BOARD, target=programme.id)
+
+
+@policy.rule("award.view", api_scope="awards:read")
+def _view(actor: Actor, obj) -> bool:
+    if obj is None:
+        return actor.is_partner_system or bool(actor.targets_with_role(Role.EXAM_BOARD, Role.TEAM_LEADER)
+                                               or actor.institutions_with_role(Role.STUDENT_ADMIN))
+    enrolment = getattr(obj, "enrolment", obj)
+    if actor.user is not None and getattr(enrolment, "learner_id", None) == getattr(actor.user, "pk", None):
+        return True
+    programme = _programme(enrolment)
+    if programme is None:
+        return False
+    if actor.has_role(Role.EXAM_BOARD, Role.TEAM_LEADER, target=programme.id):
+        return True
+    institutions = actor.institutions_with_role(Role.STUDENT_ADMIN) | (
+        set(actor.institution_ids) if actor.is_partner_system else set())
+    return programme.partners.filter(institution_id__in=institutions).exists()
