@@ -58,8 +58,9 @@ worker: install
 beat: install
 	$(VENV)/bin/celery -A consortium beat --loglevel=INFO --schedule=var/celerybeat-schedule
 
+# Benchmarks print figures (not timed unit tests). BENCH_N learners, default 200.
 bench: install-dev
-	$(PY) manage.py bench
+	$(PY) -m tests.benchmarks.certificates
 
 check-deploy: install
 	$(PY) manage.py check --deploy --fail-level WARNING

@@ -5,7 +5,7 @@ Everything goes through the services, as the people of the demo consortium would
 the regulations and their conversion tables, the examination board (exam.board@ou.example) approves them, the
 examiners of each providing university enter and submit grades, the board approves them. One learner fails
 CDF1 and passes the resit, one is exempted from CDF2 (recognition of prior learning, decided by the board), and
-the CDF3 results are left submitted, waiting for the board.
+the MSD3 results of the microdegree cohort are left submitted, waiting for the board.
 """
 
 from __future__ import annotations
@@ -219,9 +219,28 @@ def _cdf_results(edition: Edition, examiners: dict, leader, board) -> dict:
     # CDF2 (UNED, Spanish 0–10), without the exempted learner.
     cdf2 = grades("CDF2", ["5.5", "6.0", "6.5", "7.0", "7.5", "8.0", "8.5", "9.0"], skip=(exempted,))
     services.sheet_approve(actor=board, sheet=_enter(courses["CDF2"], edition, examiners["UNED"], cdf2))
-    # CDF3 (OU NL, Dutch 1–10): submitted, waiting for the examination board.
-    _enter(courses["CDF3"], edition, examiners["OU NL"], grades("CDF3", ["6.0", "6.5", "7.0", "7.5", "8.0", "8.5"]))
+    # CDF3 (OU NL, Dutch 1–10).
+    services.sheet_approve(
+        actor=board,
+        sheet=_enter(
+            courses["CDF3"], edition, examiners["OU NL"], grades("CDF3", ["6.0", "6.5", "7.0", "7.5", "8.0", "8.5"])
+        ),
+    )
     return {"learners": len(learners), "failing": failing, "exempted": exempted}
+
+
+def _msd_pending(edition: Edition, examiners: dict) -> int:
+    """MSD3 (OU NL) results of the microdegree cohort: submitted, waiting for the examination board."""
+    course = edition.curriculum.courses.get(code="MSD3")
+    assessment = course.assessments.filter(edition=edition).first()
+    learners = list(services.gradable_enrolments(edition, course))
+    if not learners or assessment is None:
+        return 0
+    rows = [
+        (e, assessment, random.Random(f"MSD3-{i}").choice(["6.5", "7.0", "7.5", "8.0"])) for i, e in enumerate(learners)
+    ]
+    _enter(course, edition, examiners["OU NL"], rows)
+    return len(learners)
 
 
 def seed(ctx: dict) -> list[str]:
@@ -243,6 +262,8 @@ def seed(ctx: dict) -> list[str]:
         _examiners(edition, leader, examiners)
         if code == "euchip-cdf":
             outcome = _cdf_results(edition, examiners, leader, board)
+        else:
+            _msd_pending(edition, examiners)
     line = (
         f"Assessment: {len(scales)} grading scales; regulations v1 (joint 0–20, one resit, appeals 14 days) for "
         f"{' and '.join(PROGRAMMES)}, approved by exam.board@ou.example; examiners appointed "
@@ -251,7 +272,7 @@ def seed(ctx: dict) -> list[str]:
     if outcome["learners"]:
         line += (
             f"; CDF results for {outcome['learners']} learners ({outcome['failing'].learner.email} passed the CDF1 "
-            f"resit, {outcome['exempted'].learner.email} exempted from CDF2), CDF3 awaiting the board's approval; "
-            "learners see theirs at /my/results/."
+            f"resit, {outcome['exempted'].learner.email} exempted from CDF2); MSD3 results of the microdegree "
+            "cohort awaiting the board's approval; learners see theirs at /my/results/."
         )
     return [line + ("" if outcome["learners"] else ".")]

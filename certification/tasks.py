@@ -21,7 +21,10 @@ def render_document(self, document_id: str) -> str:
     try:
         document = services.document_render(document_id)
     except Exception as exc:
-        if self.request.retries >= self.max_retries or not isinstance(exc, self.autoretry_for):
-            services.document_failed(document_id, f"{exc.__class__.__name__}: {exc}")
+        # Every failed attempt is recorded: left "rendering", a document whose retry never comes (lost message,
+        # worker gone) could not be retried by the board, which retries failed documents only.
+        retrying = isinstance(exc, self.autoretry_for) and self.request.retries < self.max_retries
+        note = f" (attempt {self.request.retries + 1}; retried automatically)" if retrying else ""
+        services.document_failed(document_id, f"{exc.__class__.__name__}: {exc}{note}")
         raise
     return document.sha256

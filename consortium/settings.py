@@ -151,7 +151,7 @@ CELERY_BEAT_SCHEDULE: dict = {
 NATIONAL_ECTS_CAPS = {"ES": 15}
 
 # Demo data of the apps above consortium, loaded by `manage.py seed_demo` after the consortium's own.
-DEMO_SEEDERS = ["programmes.demo.seed", "admissions.demo.seed", "assessment.demo.seed"]
+DEMO_SEEDERS = ["programmes.demo.seed", "admissions.demo.seed", "assessment.demo.seed", "certification.demo.seed"]
 
 # --- Domain events: which subscribers run (after commit) when an app publishes an event ---------------
 # Lower apps publish named events; higher apps subscribe here. See docs/architecture.md.
@@ -322,5 +322,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # WeasyPrint reports every rendering step at INFO: noise in worker logs, and time spent per document.
+        "weasyprint": {"level": "WARNING"},
+        "weasyprint.progress": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
