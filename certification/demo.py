@@ -23,5 +23,5 @@ def seed(ctx: dict) -> list[str]:
     awarded = Award.objects.filter(enrolment__edition=edition).select_related("enrolment__learner")
     emails = ", ".join(a.enrolment.learner.email for a in awarded[:3])
     return [f"Certification: {len(bulk.enrolment_ids)} awards for the CDF cohort ({emails}, …), "
-            f"{progress['documents']} PDFs queued for rendering (in-process with `make run`, by the workers otherwise); "
+            f"{progress['documents']} PDFs queued for rendering (in-process with `make run`, else by the workers); "
             f"{len(previews) - len(eligible)} enrolments not (yet) eligible."]

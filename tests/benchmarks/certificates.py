@@ -33,7 +33,7 @@ def _setup_django() -> None:
 
 def _p95(values: list[float]) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def _cohort(n: int):
@@ -47,8 +47,15 @@ def _cohort(n: int):
     from assessment.grading import numeric_scale, proportional_mapping
     from assessment.models import GradingScale
     from consortium.models import RoleAssignment
-    from programmes.models import Course, CurriculumVersion, Edition, LearningOutcome, Programme, ProgrammePartner
-    from programmes.models import ProgrammeText
+    from programmes.models import (
+        Course,
+        CurriculumVersion,
+        Edition,
+        LearningOutcome,
+        Programme,
+        ProgrammePartner,
+        ProgrammeText,
+    )
     from tests.factories import ConsortiumFactory, InstitutionFactory, MembershipFactory, StaffFactory, UserFactory
 
     consortium = ConsortiumFactory(acronym="BENCH")

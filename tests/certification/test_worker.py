@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)
 
 
 def test_worker_renders_the_documents_of_an_award(worker):
-    edition, board, enrolments = _cohort(1)
+    _edition, board, enrolments = _cohort(1)
     with mock.patch.object(render_document, "delay_on_commit"):  # sent below, to this test's own queue
         award = services.award_decide(actor=board, enrolment=enrolments[0])
     documents = list(Document.objects.filter(credential__award=award))
