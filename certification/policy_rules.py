@@ -1,7 +1,9 @@
 """Who decides awards and who may download issued documents (verification itself is public)."""
 
+from django.db.models import Q
+
 from consortium.api import Role, policy
-from programmes.api import Edition
+from programmes.api import Edition, ProgrammePartner
 
 Actor = policy.Actor
 
@@ -40,3 +42,22 @@ def _view(actor: Actor, obj) -> bool:
     institutions = actor.institutions_with_role(Role.STUDENT_ADMIN) | (
         set(actor.institution_ids) if actor.is_partner_system else set())
     return programme.partners.filter(institution_id__in=institutions).exists()
+
+
+@policy.scope("award.view")
+def _view_scope(actor: Actor, queryset):
+    """The awards ``_view`` allows, as one filter (lists and the API): the learner's own, the programmes where the
+    actor sits on the exam board or leads the team, and the programmes its institution takes part in (student
+    administrators; a partner system with ``awards:read``)."""
+    allowed = Q(pk__in=[])
+    if actor.user is not None and not actor.is_partner_system:
+        allowed |= Q(enrolment__learner_id=actor.user.pk)
+    programmes = actor.targets_with_role(Role.EXAM_BOARD, Role.TEAM_LEADER)
+    if programmes:
+        allowed |= Q(enrolment__edition__programme_id__in=programmes)
+    institutions = actor.institutions_with_role(Role.STUDENT_ADMIN) | (
+        set(actor.institution_ids) if actor.is_partner_system else set())
+    if institutions:
+        allowed |= Q(enrolment__edition__programme_id__in=ProgrammePartner.objects.filter(
+            institution_id__in=institutions).values("programme_id"))
+    return queryset.filter(allowed)

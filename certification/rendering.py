@@ -110,6 +110,9 @@ def context(data: dict[str, Any], *, credential_id: str, kind: str, language: st
         or programme["qualification_names"].get(programme["primary_language"], ""),
         "elements": snap.elements(data, language),
         "optional": snap.optional_elements(data, language),
+        # One language's text (the document's, else the primary language's), never several run together.
+        "prerequisites": programme["prerequisites"].get(language)
+        or programme["prerequisites"].get(programme["primary_language"], ""),
         "signatories": signing,
         "single_institution": institution_id is not None,
         "award_kind": programme["award_kind"],

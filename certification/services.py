@@ -100,8 +100,8 @@ def _documents_for(credential: Credential) -> list[Document]:
     documents = [Document(credential=credential, kind=DocumentKind.SUPPLEMENT, language=language)]
     if data["programme"]["award_kind"] == ProgrammeAwardKind.JOINT:
         documents.append(Document(credential=credential, kind=DocumentKind.CERTIFICATE, language=language))
-    else:  # double / multiple: one certificate per awarding institution
-        for body in data["awarding_bodies"]:
+    else:  # double / multiple: one certificate per awarding institution (the issuer when no university is listed)
+        for body in data["awarding_bodies"] or [data["issuer"]]:
             documents.append(Document(credential=credential, kind=DocumentKind.CERTIFICATE, language=language,
                                       institution_id=body["id"], slot=body["id"]))
     return documents

@@ -169,8 +169,11 @@ def build(enrolment: Enrolment, *, issued_at: dt.datetime, kind: str, classifica
     return snapshot
 
 
-def elements(snapshot: dict[str, Any], language: str | None = None) -> list[dict[str, Any]]:
-    """The 11 mandatory elements with the values a document prints (empty value = missing)."""
+def elements(snapshot: dict[str, Any], language: str | None = None, *, public: bool = False) -> list[dict[str, Any]]:
+    """The 11 mandatory elements with the values a document prints (empty value = missing).
+
+    ``public``: for the verification page and API, where anyone can look: the learner is identified by name
+    only (the date of birth stays on the documents the learner chooses to share)."""
     programme = snapshot["programme"]
     language = language or programme["primary_language"]
     title = programme["titles"].get(language) or programme["titles"].get(programme["primary_language"], "")
@@ -179,7 +182,7 @@ def elements(snapshot: dict[str, Any], language: str | None = None) -> list[dict
     attendance = snapshot["kind"] == "attendance"
     values = {
         "learner": " ".join(x for x in (learner["given_names"], learner["family_names"]) if x).strip()
-        + (f", born {learner['date_of_birth']}" if learner["date_of_birth"] else ""),
+        + (f", born {learner['date_of_birth']}" if learner["date_of_birth"] and not public else ""),
         "title": title,
         "country": ", ".join(dict.fromkeys(b["country_name"] for b in bodies)),
         "awarding_bodies": ", ".join(f"{b['legal_name']} ({b['country']})" for b in bodies),

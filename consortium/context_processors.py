@@ -19,6 +19,7 @@ def navigation(request):
             "tokens": policy.can(user, "apitoken.manage"),
             "staff": policy.can(user, "staff.manage"),
             "audit": policy.can(user, "audit.view"),
+            "awards": policy.can(user, "award.decide"),
             "admin": user.is_superuser,
         }
     }

@@ -129,7 +129,9 @@ else:
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
-CELERY_TASK_EAGER_PROPAGATES = True
+# Eager mode (no broker): a failing task is recorded by the task itself (e.g. a document marked failed with its
+# error and a Retry button) instead of turning the page that enqueued it into a 500. Tests propagate.
+CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="jointcred")
 CELERY_TASK_ACKS_LATE = False  # opted into per idempotent task
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
@@ -312,6 +314,10 @@ SPECTACULAR_SETTINGS = {
         "RegistrationStatusEnum": "admissions.models.RegistrationStatus",
         "ExemptionStatusEnum": "admissions.models.ExemptionStatus",
         "SheetStatusEnum": "assessment.models.SheetStatus",
+        "CredentialStatusEnum": "certification.models.CredentialStatus",
+        "DocumentStatusEnum": "certification.models.DocumentStatus",
+        "CertificationAwardKindEnum": "certification.models.AwardKind",
+        "DocumentKindEnum": "certification.models.DocumentKind",
     },
 }
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=365)

@@ -22,6 +22,7 @@ api_v1 = [
     path("", include("programmes.rest.urls")),
     path("", include("admissions.rest.urls")),
     path("", include("assessment.rest.urls")),
+    path("", include("certification.rest.urls")),
 ]
 
 urlpatterns = [
@@ -86,6 +87,7 @@ urlpatterns = [
     path("", include("admissions.urls_staff")),
     path("", include("assessment.urls")),
     path("", include("assessment.urls_learner")),
+    path("", include("certification.urls")),
 ]
 
 handler404 = "consortium.views.not_found"
