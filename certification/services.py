@@ -79,6 +79,11 @@ def award_decide(*, actor, enrolment: Enrolment, classification: str = "") -> Aw
     preview = award_preview(enrolment)
     if not preview.eligible:
         raise DomainError(_("The award conditions are not met."), details=preview.reasons)
+    if not classification and preview.kind == AwardKind.QUALIFICATION:
+        average = classification_for(enrolment)
+        regulation = getattr(getattr(enrolment.edition, "exam_regulation", None), "regulation", None)
+        scale = regulation.joint_scale.name if regulation else ""
+        classification = f"{average} ({scale})" if average and scale else average
     award = Award(enrolment=enrolment, kind=preview.kind, decided_at=timezone.now(),
                   decided_by=actor if isinstance(actor, User) else None, classification=classification,
                   issuing_institution=enrolment.edition.programme.issuing_institution)
@@ -92,9 +97,9 @@ def award_decide(*, actor, enrolment: Enrolment, classification: str = "") -> Aw
     return award
 
 
-def _documents_for(credential: Credential) -> list[Document]:
+def _documents_for(credential: Credential, language: str | None = None) -> list[Document]:
     data = credential.snapshot
-    language = data["programme"]["primary_language"]
+    language = language or data["programme"]["primary_language"]
     if data["kind"] == AwardKind.ATTENDANCE:
         return [Document(credential=credential, kind=DocumentKind.ATTENDANCE, language=language)]
     documents = [Document(credential=credential, kind=DocumentKind.SUPPLEMENT, language=language)]
@@ -131,6 +136,48 @@ def credential_issue(*, actor, award: Award, supersede: Credential | None = None
         render_document.delay_on_commit(str(document.pk))
     events.publish("certification.award_issued", award_id=str(award.pk), credential_id=credential.credential_id)
     return credential
+
+
+@transaction.atomic
+def documents_request_language(*, actor, credential: Credential, language: str) -> list[Document]:
+    """The same credential's documents in another language of the programme's language policy (on request)."""
+    policy.require(actor, "award.view", credential.award)
+    credential = Credential.objects.select_for_update().get(pk=credential.pk)
+    if credential.status != CredentialStatus.VALID:
+        raise TransitionError(_("Only a valid credential gets new documents."))
+    languages = credential.snapshot["programme"]["languages"]
+    if language not in languages:
+        raise DomainError(_("The programme is offered in %(langs)s only.") % {"langs": ", ".join(languages)})
+    existing = {(d.kind, d.slot) for d in credential.documents.filter(language=language)}
+    new = [d for d in _documents_for(credential, language) if (d.kind, d.slot) not in existing]
+    if not new:
+        raise DomainError(_("The documents in this language exist already."))
+    documents = Document.objects.bulk_create(new)
+    from .tasks import render_document
+
+    for document in documents:
+        render_document.delay_on_commit(str(document.pk))
+    _record(actor, "credential.documents_requested", credential, credential.award.enrolment, {"language": language})
+    return documents
+
+
+def classification_for(enrolment: Enrolment) -> str:
+    """The overall grade: the ECTS-weighted average of the passed courses' joint grades (numeric scales only)."""
+    from decimal import Decimal, InvalidOperation
+
+    eligibility = award_eligibility(enrolment)
+    pairs = []
+    for result in eligibility.courses:
+        if result.status != "passed":
+            continue
+        try:
+            pairs.append((Decimal(result.joint_grade), result.course.ects))
+        except (InvalidOperation, TypeError):
+            return ""
+    if not pairs:
+        return ""
+    average = sum((g * e for g, e in pairs), Decimal("0")) / sum((e for _g, e in pairs), Decimal("0"))
+    return f"{average.quantize(Decimal('0.1'))}"
 
 
 def document_render(document_id) -> Document:

@@ -6,6 +6,7 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    path("credentials/<uuid:pk>/language/", views.DocumentLanguageView.as_view(), name="credential-language"),
     # Examination board
     path("awards/", views.AwardsHomeView.as_view(), name="awards-home"),
     path("awards/editions/<uuid:pk>/", views.EditionAwardsView.as_view(), name="award-edition"),

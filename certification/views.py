@@ -253,6 +253,28 @@ class MyCredentialsView(PolicyTemplateView):
         return {**super().get_context_data(**kwargs), "enrolments": selectors.own_enrolments(self.request.user)}
 
 
+class DocumentLanguageView(ServiceActionView):
+    """The learner (or staff) asks for the documents in another language of the programme."""
+
+    policy_action = "award.view"
+
+    def get_policy_object(self):
+        if getattr(self, "credential", None) is None:
+            self.credential = get_object_or_404(Credential.objects.select_related("award__enrolment__edition"),
+                                                pk=self.kwargs["pk"])
+            if not policy.can(self.request.user, "award.view", self.credential.award):
+                raise Http404
+        return self.credential.award
+
+    def perform(self):
+        services.documents_request_language(actor=self.request.user, credential=self.credential,
+                                            language=self.request.POST.get("language", ""))
+        messages.success(self.request, _("The documents are being prepared in that language."))
+
+    def get_redirect_url(self):
+        return reverse("my-credentials")
+
+
 class TranscriptView(PolicyMixin, View):
     """A transcript of records of one enrolment, rendered now from the current approved results (PROVISIONAL
     until awarded). The learner and staff who may view the award; anyone else gets a 404."""

@@ -583,3 +583,39 @@ def test_no_exemption_form_before_admission(client, setup):
                            {"course": str(setup.course.pk), "basis": "Earlier course."})
     assert response.status_code == 200 and "once you are admitted or enrolled" in text(response)
     assert not ExemptionRequest.objects.exists()
+
+
+def test_apply_admit_accept_enrolled_end_to_end(client, setup, mailoutbox, django_capture_on_commit_callbacks):
+    """The issue's journey through the pages: the learner applies from the public page, the reviewing
+    institution's administrator admits, the learner accepts and is enrolled."""
+    s = setup
+    client.force_login(s.learner)
+    client.get(url("application-start", s.edition.pk))
+    application = Application.objects.get(applicant=s.learner, edition=s.edition)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url("application-edit", application.pk),
+                    {**answers(), field(s.english): pdf("ielts.pdf"), "action": "submit"})
+    application.refresh_from_db()
+    assert application.status == "submitted"
+
+    client.force_login(s.reviewer)
+    queue = text(client.get(url("review-queue", s.edition.pk)))
+    assert "Kowalska" in queue
+    detail = text(client.get(url("application-detail", application.pk)))
+    assert "Proof of English" in detail
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("application-decision", application.pk, "admit"), {"reason": ""})
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == "admitted" and application.offer_deadline is not None
+    assert any("admitted" in m.body for m in mailoutbox)
+
+    client.force_login(s.learner)
+    assert "Accept" in text(client.get(url("application-status", application.pk)))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("my-application-accept", application.pk))
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == "enrolled"
+    assert application.enrolment.registrations.filter(institution=s.programme.issuing_institution).exists()
+    assert "Enrolled" in text(client.get(url("application-status", application.pk)))
