@@ -90,8 +90,7 @@ def qr_data_uri(text: str) -> str:
     code.add_data(text)
     code.make(fit=True)
     buffer = io.BytesIO()
-    code.make_image(fill_color="black", back_color="white").get_image().convert("1").save(buffer, format="PNG",
-                                                                                          optimize=True)
+    code.make_image(fill_color="black", back_color="white").get_image().convert("1").save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
