@@ -76,6 +76,11 @@ class Credential(UUIDModel):
 
         return reverse("verify", args=[self.credential_id])
 
+    def other_languages(self) -> list[str]:
+        """Languages of the programme in which this credential has no documents yet (offered on request)."""
+        have = {d.language for d in self.documents.all()}
+        return [code for code in self.snapshot.get("programme", {}).get("languages", []) if code not in have]
+
 
 class DocumentKind(models.TextChoices):
     CERTIFICATE = "certificate", _("Certificate")
@@ -131,3 +136,76 @@ class BulkIssue(UUIDModel):
 
     def __str__(self) -> str:
         return f"Bulk issue of {len(self.enrolment_ids)} awards"
+
+
+class IssuerKey(UUIDModel):
+    """An issuing institution's Ed25519 signing key for verifiable credentials (certification/vc/keys.py).
+
+    The public key is published (did:web document, JWK set), retired keys included, so credentials signed
+    before a rotation still verify. The private key is stored encrypted (Fernet, key from the setting
+    ``CREDENTIAL_KEY_ENCRYPTION_KEY``) and never leaves ``certification.vc.keys``. One active key per
+    institution."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="issuer_keys")
+    kid = models.CharField(max_length=64, unique=True, editable=False)  # RFC 7638 JWK thumbprint
+    public_jwk = models.JSONField(editable=False)
+    private_key_encrypted = models.TextField(editable=False)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["institution", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["institution"], condition=Q(retired_at__isnull=True),
+                                    name="issuer_key_one_active"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kid}{' (retired)' if self.retired_at else ''}"
+
+
+class StatusPurpose(models.TextChoices):
+    REVOCATION = "revocation", _("Revocation")
+
+
+#: W3C Bitstring Status List: at least 131,072 entries (16 KB) so one credential hides among many ("herd privacy").
+STATUS_LIST_MIN_SIZE = 131_072
+
+
+class StatusList(UUIDModel):
+    """An issuer's W3C Bitstring Status List (one per institution and purpose), published at a stable URL.
+
+    ``bitstring`` is the raw, uncompressed list (bit 0 = the most significant bit of the first byte, as the
+    specification counts). ``next_index`` only grows: an index, once allocated, is never given out again.
+    Changes happen under a row lock (``select_for_update``) in ``certification.vc.status``."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    purpose = models.CharField(max_length=16, choices=StatusPurpose.choices, default=StatusPurpose.REVOCATION)
+    size = models.PositiveIntegerField(default=STATUS_LIST_MIN_SIZE)
+    bitstring = models.BinaryField()
+    next_index = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "purpose"], name="status_list_one_per_purpose"),
+            models.CheckConstraint(condition=Q(size__gte=STATUS_LIST_MIN_SIZE), name="status_list_min_size"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} status list of {self.institution_id}"
+
+
+class StatusEntry(UUIDModel):
+    """A credential's position in its issuer's status list: allocated once, never reused."""
+
+    status_list = models.ForeignKey(StatusList, on_delete=models.PROTECT, related_name="entries")
+    credential = models.OneToOneField(Credential, on_delete=models.PROTECT, related_name="status_entry")
+    index = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["status_list", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["status_list", "index"], name="status_entry_index_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credential_id} at {self.index}"

@@ -36,6 +36,7 @@ from .models import (
     DocumentKind,
     DocumentStatus,
 )
+from .vc import status as vc_status
 
 AWARDABLE = (ApplicationStatus.ENROLLED, ApplicationStatus.COMPLETED)
 
@@ -239,6 +240,7 @@ def credential_revoke(*, actor, credential: Credential, reason: str) -> Credenti
     credential.revoked_at = timezone.now()
     credential.revocation_reason = reason
     credential.save(update_fields=["status", "revoked_at", "revocation_reason", "updated_at"])
+    vc_status.set_revoked(credential)  # its bit in the issuer's public Bitstring Status List, same transaction
     _record(actor, "credential.revoked", credential, credential.award.enrolment, {"reason": reason})
     events.publish("certification.credential_revoked", credential_id=credential.credential_id)
     return credential

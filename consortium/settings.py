@@ -41,6 +41,12 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # The absolute URL of this deployment, used wherever no request exists (tasks, QR codes, emails, did:web).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# Encrypts the issuers' private signing keys at rest (Fernet keys, comma-separated; the first encrypts, all
+# decrypt, so this key can be rotated). Never in the repo. Without it, DEBUG (and the tests) derive a dev key
+# from SECRET_KEY; production refuses to create or use a signing key. See docs/credentials.md.
+CREDENTIAL_KEY_ENCRYPTION_KEY = env.list("CREDENTIAL_KEY_ENCRYPTION_KEY", default=[])
+CREDENTIAL_KEY_DERIVE_FROM_SECRET = DEBUG
+
 INSTALLED_APPS = [
     "consortium.admin_site.SuperuserAdminConfig",
     "django.contrib.auth",

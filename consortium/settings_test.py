@@ -22,6 +22,8 @@ CSRF_COOKIE_SECURE = False
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 # Most tests run tasks in-process; the tests marked ``celery_worker`` drive a real worker via Redis.
 CELERY_TASK_ALWAYS_EAGER = True
+# Issuer signing keys are encrypted with a key derived from the test SECRET_KEY (certification/vc/keys.py).
+CREDENTIAL_KEY_DERIVE_FROM_SECRET = True
 CELERY_TASK_EAGER_PROPAGATES = True
 if REDIS_URL:
     CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"  # noqa: F405

@@ -88,6 +88,8 @@ urlpatterns = [
     path("", include("assessment.urls")),
     path("", include("assessment.urls_learner")),
     path("", include("certification.urls")),
+    path("", include("certification.vc.urls")),
+    path("", include("certification.vc.status_urls")),
 ]
 
 handler404 = "consortium.views.not_found"

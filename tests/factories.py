@@ -581,3 +581,50 @@ class BulkIssueFactory(DjangoModelFactory):
 
     edition_id = factory.LazyFunction(lambda: EditionFactory().pk)
     enrolment_ids = factory.LazyFunction(list)
+
+
+class IssuerKeyFactory(DjangoModelFactory):
+    """A real Ed25519 key (encrypted at rest) through the key service: the institution's new active key."""
+
+    class Meta:
+        model = cm.IssuerKey
+
+    institution = factory.SubFactory(InstitutionFactory)
+
+    @classmethod
+    def _create(cls, model_class, institution, **kwargs):
+        from certification.vc import keys
+
+        key = keys.rotate_key(institution)
+        if kwargs:
+            for name, value in kwargs.items():
+                setattr(key, name, value)
+            key.save()
+        return key
+
+
+class StatusListFactory(DjangoModelFactory):
+    """An institution's empty revocation list (131,072 bits, all clear)."""
+
+    class Meta:
+        model = cm.StatusList
+        django_get_or_create = ("institution", "purpose")
+
+    institution = factory.SubFactory(InstitutionFactory)
+    purpose = "revocation"
+    bitstring = factory.LazyFunction(lambda: bytes(cm.STATUS_LIST_MIN_SIZE // 8))
+
+
+class StatusEntryFactory(DjangoModelFactory):
+    """A credential's entry, allocated through the status service (the next never-used index)."""
+
+    class Meta:
+        model = cm.StatusEntry
+
+    credential = factory.SubFactory(CredentialFactory)
+
+    @classmethod
+    def _create(cls, model_class, credential, **kwargs):
+        from certification.vc import status
+
+        return status.entry_for(credential)
