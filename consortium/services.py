@@ -89,35 +89,39 @@ def _apply(obj, data: Mapping[str, Any], allowed: Iterable[str]) -> dict[str, An
     return before
 
 
+def _create(actor, model, fields: tuple[str, ...], data: Mapping[str, Any], *, scope: str):
+    """Create a plain record (institution, consortium) from form/API data, audited with its scope."""
+    obj = model()
+    _apply(obj, data, fields)
+    _save(obj)
+    audit.record(actor, f"{model._meta.model_name}.created", obj, audit.snapshot(obj, fields), **{scope: obj.id})
+    return obj
+
+
+def _update(actor, obj, fields: tuple[str, ...], data: Mapping[str, Any], *, scope: str):
+    """Update a locked copy of ``obj`` and audit only what changed."""
+    obj = type(obj).objects.select_for_update().get(pk=obj.pk)
+    before = _apply(obj, data, fields)
+    _save(obj)
+    changes = audit.diff(before, audit.snapshot(obj, fields))
+    if changes:
+        audit.record(actor, f"{obj._meta.model_name}.updated", obj, changes, **{scope: obj.id})
+    return obj
+
+
 # --- Institutions -------------------------------------------------------------------------------------
 
 
 @transaction.atomic
 def institution_create(*, actor, data: Mapping[str, Any]) -> Institution:
     policy.require(actor, "institution.create")
-    institution = Institution()
-    _apply(institution, data, INSTITUTION_FIELDS)
-    _save(institution)
-    audit.record(
-        actor,
-        "institution.created",
-        institution,
-        audit.snapshot(institution, INSTITUTION_FIELDS),
-        institution_id=institution.id,
-    )
-    return institution
+    return _create(actor, Institution, INSTITUTION_FIELDS, data, scope="institution_id")
 
 
 @transaction.atomic
 def institution_update(*, actor, institution: Institution, data: Mapping[str, Any]) -> Institution:
     policy.require(actor, "institution.change", institution)
-    institution = Institution.objects.select_for_update().get(pk=institution.pk)
-    before = _apply(institution, data, INSTITUTION_FIELDS)
-    _save(institution)
-    changes = audit.diff(before, audit.snapshot(institution, INSTITUTION_FIELDS))
-    if changes:
-        audit.record(actor, "institution.updated", institution, changes, institution_id=institution.id)
-    return institution
+    return _update(actor, institution, INSTITUTION_FIELDS, data, scope="institution_id")
 
 
 @transaction.atomic
@@ -152,29 +156,13 @@ def institution_contact_remove(*, actor, contact: InstitutionContact) -> None:
 @transaction.atomic
 def consortium_create(*, actor, data: Mapping[str, Any]) -> Consortium:
     policy.require(actor, "consortium.create")
-    consortium = Consortium()
-    _apply(consortium, data, CONSORTIUM_FIELDS)
-    _save(consortium)
-    audit.record(
-        actor,
-        "consortium.created",
-        consortium,
-        audit.snapshot(consortium, CONSORTIUM_FIELDS),
-        consortium_id=consortium.id,
-    )
-    return consortium
+    return _create(actor, Consortium, CONSORTIUM_FIELDS, data, scope="consortium_id")
 
 
 @transaction.atomic
 def consortium_update(*, actor, consortium: Consortium, data: Mapping[str, Any]) -> Consortium:
     policy.require(actor, "consortium.change", consortium)
-    consortium = Consortium.objects.select_for_update().get(pk=consortium.pk)
-    before = _apply(consortium, data, CONSORTIUM_FIELDS)
-    _save(consortium)
-    changes = audit.diff(before, audit.snapshot(consortium, CONSORTIUM_FIELDS))
-    if changes:
-        audit.record(actor, "consortium.updated", consortium, changes, consortium_id=consortium.id)
-    return consortium
+    return _update(actor, consortium, CONSORTIUM_FIELDS, data, scope="consortium_id")
 
 
 @transaction.atomic
