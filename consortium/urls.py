@@ -90,6 +90,7 @@ urlpatterns = [
     path("", include("certification.urls")),
     path("", include("certification.vc.urls")),
     path("", include("certification.vc.status_urls")),
+    path("", include("certification.vc.web_urls")),
 ]
 
 handler404 = "consortium.views.not_found"

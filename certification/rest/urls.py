@@ -1,6 +1,8 @@
+from django.urls import re_path
 from rest_framework.routers import DefaultRouter
 
 from . import views
+from .elm import CredentialElmViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -8,4 +10,8 @@ router.register("awards", views.AwardViewSet, basename="api-award")
 router.register("credentials", views.CredentialViewSet, basename="api-credential")
 router.register("verify", views.VerifyViewSet, basename="api-verify")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    re_path(rf"^credentials/(?P<credential_id>{views.CREDENTIAL_ID})/elm/?$",
+            CredentialElmViewSet.as_view({"get": "elm"}), name="api-credential-elm"),
+]

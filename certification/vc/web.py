@@ -1,0 +1,162 @@
+"""Pages and endpoints around the signed Open Badges 3.0 credential:
+
+* the learner (and staff who may view the award, policy ``award.view``) downloads the current valid credential as
+  an Open Badge: JSON with an embedded Data Integrity proof, or a VC-JOSE-COSE JWT; anyone else gets a 404;
+* the learner adds it to a LinkedIn profile (a redirect to LinkedIn's "Add to profile" form, filled in);
+* anyone downloads the JSON Open Badge of a valid credential from its public verification page;
+* anyone verifies a credential with ``POST /api/v1/verify/`` (public, throttled per IP).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from urllib.parse import urlencode
+
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.views import View
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from consortium.api import policy
+from consortium.web import PolicyMixin
+
+from .. import selectors
+from .. import snapshot as snap
+from ..models import Credential, CredentialStatus
+from ..rest.views import VerifyRateThrottle
+from . import issue, keys, ob3, verifier
+
+LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
+
+
+def _attachment(body: str, content_type: str, filename: str, *, private: bool) -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store" if private else "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def badge_response(credential: Credential, proof: str, *, private: bool = True) -> HttpResponse:
+    try:
+        signed = issue.issue_signed(credential, proof)
+    except keys.IssuerKeyError:
+        return HttpResponse("The credential cannot be signed right now.", status=503, content_type="text/plain")
+    name = f"open-badge-{credential.credential_id}-v{credential.version}"
+    if proof == issue.JWT:
+        return _attachment(signed, "application/vc+jwt", f"{name}.jwt", private=private)
+    body = json.dumps(signed, ensure_ascii=False, indent=2)
+    return _attachment(body, "application/vc+ld+json", f"{name}.json", private=private)
+
+
+def linkedin_url(credential: Credential) -> str:
+    """LinkedIn's "Add licence or certification" form, filled in from the frozen snapshot."""
+    data = credential.snapshot
+    issued = dt.datetime.fromisoformat(data["issued_at"])
+    title = next(e["value"] for e in snap.elements(data, public=True) if e["key"] == "title")
+    return LINKEDIN_ADD + "?" + urlencode({
+        "startTask": "CERTIFICATION_NAME",
+        "name": title,
+        "organizationName": data["issuer"]["legal_name"],
+        "issueYear": issued.year,
+        "issueMonth": issued.month,
+        "certUrl": ob3.credential_url(credential),
+        "certId": credential.credential_id,
+    })
+
+
+class OwnCredentialMixin(PolicyMixin):
+    """The credential named by ``pk``, valid and visible to the user (``award.view`` on its award), else 404."""
+
+    policy_action = "award.view"
+    http_method_names = ["get"]
+
+    def get_policy_object(self):
+        if getattr(self, "credential", None) is None:
+            credential = get_object_or_404(
+                Credential.objects.select_related("award__enrolment__edition__programme", "award__issuing_institution"),
+                pk=self.kwargs["pk"], status=CredentialStatus.VALID)
+            if not policy.can(self.request.user, "award.view", credential.award):
+                raise Http404
+            self.credential = credential
+        return self.credential.award
+
+
+class OpenBadgeDownloadView(OwnCredentialMixin, View):
+    """The credential as an Open Badge: ``proof`` is ``"data-integrity"`` (JSON) or ``"jwt"`` (set by the URL)."""
+
+    proof = issue.DATA_INTEGRITY
+
+    def get(self, request, *args, **kwargs):
+        return badge_response(self.credential, self.proof)
+
+
+class LinkedInView(OwnCredentialMixin, View):
+    """Redirects to LinkedIn's "Add to profile" form for the credential."""
+
+    def get(self, request, *args, **kwargs):
+        return HttpResponseRedirect(linkedin_url(self.credential))
+
+
+class PublicOpenBadgeView(PolicyMixin, View):
+    """Anyone: the JSON Open Badge (Data Integrity proof) of a valid credential, from its verification page."""
+
+    policy_action = policy.PUBLIC
+    http_method_names = ["get"]
+
+    def get(self, request, *args, **kwargs):
+        credential = selectors.credential_by_id(kwargs.get("credential_id", ""))
+        if credential is None or credential.status != CredentialStatus.VALID:
+            raise Http404
+        return badge_response(credential, issue.DATA_INTEGRITY, private=False)
+
+
+_CHECK_FIELDS = {
+    "name": serializers.ChoiceField(choices=verifier.CHECKS), "ok": serializers.BooleanField(),
+    "message": serializers.CharField(),
+}
+
+
+class CredentialVerifyAPIView(APIView):
+    """Public: no authentication (a token or session is ignored), throttled per IP like the other verify endpoint."""
+
+    policy_action = policy.PUBLIC
+    authentication_classes: list = []
+    throttle_classes = [VerifyRateThrottle]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        auth=[],
+        request=inline_serializer("VerifyCredentialRequest", {
+            "credential": serializers.JSONField(help_text="The OB 3.0 credential: a JSON object with an embedded "
+                                                "DataIntegrityProof, or a VC-JOSE-COSE JWT string."),
+        }),
+        responses={
+            200: inline_serializer("VerifyCredentialResult", {
+                "valid": serializers.BooleanField(),
+                "checks": inline_serializer("VerificationCheck", _CHECK_FIELDS, many=True),
+                "failed": serializers.ListField(child=serializers.CharField()),
+            }),
+            400: OpenApiResponse(description="No credential, or neither a JSON object nor a compact JWS."),
+        },
+        description="Verify an Open Badges 3.0 credential issued here (public; no authentication). Answers five "
+        "checks: issuer_key (the key is the issuer's, published here), signature, dates (validFrom/validUntil), "
+        "status (not revoked in the issuer's Bitstring Status List) and eu_elements (the 11 EU elements). A "
+        "tampered or revoked credential answers 200 with `valid: false` and the failed checks.",
+    )
+    def post(self, request, *args, **kwargs):
+        data = request.data
+        credential = data.get("credential") if isinstance(data, dict) else None
+        if not isinstance(credential, dict | str) or not credential:
+            return Response({"detail": "Give {\"credential\": <JSON object or JWT string>}."},
+                            status=status.HTTP_400_BAD_REQUEST)
+        try:
+            results = verifier.verify(credential)
+        except verifier.MalformedCredential as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(verifier.as_json(results))
