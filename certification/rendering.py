@@ -110,6 +110,7 @@ def context(data: dict[str, Any], *, credential_id: str, kind: str, language: st
         "qualification_name": programme["qualification_names"].get(language)
         or programme["qualification_names"].get(programme["primary_language"], ""),
         "elements": snap.elements(data, language),
+        "el": {e["key"]: e for e in snap.elements(data, language)},
         "optional": snap.optional_elements(data, language),
         # One language's text (the document's, else the primary language's), never several run together.
         "prerequisites": programme["prerequisites"].get(language)
