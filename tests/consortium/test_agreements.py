@@ -228,59 +228,30 @@ def test_illegal_transitions_are_refused(draft, admin, status, transition):
 
 
 def test_signature_rules(draft, world, admin):
+    def sign(actor, institution, signed_on):
+        return services.agreement_signature_record(
+            actor=actor,
+            version=draft,
+            institution=institution,
+            signed_by_name="x",
+            signed_by_title="y",
+            signed_on=signed_on,
+            signed_pdf=pdf(),
+        )
+
     with pytest.raises(TransitionError, match="under signature"):
         sign_all(draft, admin, world)
     complete(draft, admin, world)
     services.agreement_send_for_signature(actor=admin, version=draft)
     with pytest.raises(DomainError, match="not a party"):
-        services.agreement_signature_record(
-            actor=admin,
-            version=draft,
-            institution=world.ea,
-            signed_by_name="x",
-            signed_by_title="y",
-            signed_on=dt.date(2026, 1, 1),
-            signed_pdf=pdf(),
-        )
+        sign(admin, world.ea, dt.date(2026, 1, 1))
     with pytest.raises(PermissionDenied):
-        services.agreement_signature_record(
-            actor=world.people["UC_admin"],
-            version=draft,
-            institution=world.ub,
-            signed_by_name="x",
-            signed_by_title="y",
-            signed_on=dt.date(2026, 1, 1),
-            signed_pdf=pdf(),
-        )
+        sign(world.people["UC_admin"], world.ub, dt.date(2026, 1, 1))
     with pytest.raises(DomainError, match="future"):
-        services.agreement_signature_record(
-            actor=admin,
-            version=draft,
-            institution=world.ub,
-            signed_by_name="x",
-            signed_by_title="y",
-            signed_on=dt.date(2999, 1, 1),
-            signed_pdf=pdf(),
-        )
-    services.agreement_signature_record(
-        actor=world.people["UB_admin"],
-        version=draft,
-        institution=world.ub,
-        signed_by_name="x",
-        signed_by_title="y",
-        signed_on=dt.date(2026, 1, 1),
-        signed_pdf=pdf(),
-    )
+        sign(admin, world.ub, dt.date(2999, 1, 1))
+    sign(world.people["UB_admin"], world.ub, dt.date(2026, 1, 1))
     with pytest.raises(DomainError, match="already signed"):
-        services.agreement_signature_record(
-            actor=admin,
-            version=draft,
-            institution=world.ub,
-            signed_by_name="x",
-            signed_by_title="y",
-            signed_on=dt.date(2026, 1, 1),
-            signed_pdf=pdf(),
-        )
+        sign(admin, world.ub, dt.date(2026, 1, 1))
     with pytest.raises(TransitionError, match="already signed"):
         services.agreement_return_to_draft(actor=admin, version=draft)
 
