@@ -94,7 +94,7 @@ def _profile(body: dict[str, Any]) -> dict[str, Any]:
                     "addressCountryCode": body["country"], "addressLocality": body["city"]},
     }
     others = [(body.get("erasmus_code"), "erasmusCode"), (body.get("schac_code"), "schacHomeOrganization")]
-    identifiers = [{"type": ["IdentifierEntry"], "identifier": value, "identifierType": f"ext:{kind}"}
+    identifiers = [{"type": "IdentifierEntry", "identifier": value, "identifierType": f"ext:{kind}"}
                    for value, kind in others if value]
     if identifiers:
         profile["otherIdentifier"] = identifiers
@@ -169,7 +169,7 @@ def build_credential(credential) -> dict[str, Any]:
     salt = _salt(credential)
     subject: dict[str, Any] = {
         "type": ["AchievementSubject"],
-        "identifier": [{"type": ["IdentityObject"], "identityHash": identity_hash(s["learner"]["email"], salt),
+        "identifier": [{"type": "IdentityObject", "identityHash": identity_hash(s["learner"]["email"], salt),
                         "identityType": "emailAddress", "hashed": True, "salt": salt}],
         "achievement": achievement,
     }
