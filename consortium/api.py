@@ -19,7 +19,7 @@ from .models import (
     Via,
 )
 from .models.base import UUIDModel
-from .services import role_grant, role_revoke_assignment, staff_member_add
+from .services import role_grant, role_revoke_assignment, save_validated, staff_member_add
 from .storage import private_storage
 from .uploads import validate_document_upload, validate_image_upload, validate_pdf_upload, validate_upload
 
@@ -45,6 +45,7 @@ __all__ = [
     "private_storage",
     "role_grant",
     "role_revoke_assignment",
+    "save_validated",
     "staff_member_add",
     "validate_document_upload",
     "validate_image_upload",

@@ -68,7 +68,7 @@ SECTION_FIELDS = tuple(s.value for s in AgreementSection)
 FINANCIAL_FIELDS = ("revenue_model", "collecting_institution", "sharing_basis", "costs_shared")
 
 
-def _save(obj, *, exclude: Iterable[str] = ()) -> None:
+def save_validated(obj, *, exclude: Iterable[str] = ()) -> None:
     """``full_clean()`` then save; a unique clash found only by the database becomes a DomainError."""
     obj.full_clean(exclude=list(exclude))
     try:
@@ -76,6 +76,9 @@ def _save(obj, *, exclude: Iterable[str] = ()) -> None:
             obj.save()
     except IntegrityError as exc:
         raise DomainError(_("This conflicts with an existing record."), details=[str(exc).splitlines()[0]]) from exc
+
+
+_save = save_validated
 
 
 def _apply(obj, data: Mapping[str, Any], allowed: Iterable[str]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from .models import (
     ProgrammeText,
     TeamRole,
 )
-from .services import TEXT_FIELDS
+from .services import EDITION_FIELDS, TEXT_FIELDS
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -359,17 +359,7 @@ class DecisionForm(forms.Form):
 class EditionForm(forms.ModelForm):
     class Meta:
         model = Edition
-        fields = [
-            "intake_code",
-            "time_zone",
-            "application_opens_at",
-            "application_closes_at",
-            "starts_on",
-            "ends_on",
-            "capacity",
-            "curriculum",
-            "fee_table_reference",
-        ]
+        fields = list(EDITION_FIELDS)
         widgets = {
             "application_opens_at": DateTimeInput(),
             "application_closes_at": DateTimeInput(),

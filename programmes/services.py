@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,6 +29,7 @@ from consortium.api import (
     policy,
     role_grant,
     role_revoke_assignment,
+    save_validated,
 )
 
 from .data import volume_problems
@@ -122,13 +123,7 @@ EDITION_FIELDS = (
 )
 
 
-def _save(obj, *, exclude: Iterable[str] = ()) -> None:
-    obj.full_clean(exclude=list(exclude))
-    try:
-        with transaction.atomic():
-            obj.save()
-    except IntegrityError as exc:
-        raise DomainError(_("This conflicts with an existing record."), details=[str(exc).splitlines()[0]]) from exc
+_save = save_validated  # full_clean(), then save; a unique clash becomes a DomainError
 
 
 def _stored(obj, fields: Iterable[str]) -> dict[str, Any]:

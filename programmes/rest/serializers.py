@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from ..models import Course, CurriculumVersion, Edition, LearningOutcome, Programme, ProgrammeText
-from ..services import PROGRAMME_FIELDS
+from ..services import EDITION_FIELDS, PROGRAMME_FIELDS
 
 
 class ProgrammeTextSerializer(serializers.ModelSerializer):
@@ -96,19 +96,5 @@ class CurriculumVersionSerializer(serializers.ModelSerializer):
 class EditionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Edition
-        fields = [
-            "id",
-            "programme",
-            "intake_code",
-            "time_zone",
-            "application_opens_at",
-            "application_closes_at",
-            "starts_on",
-            "ends_on",
-            "capacity",
-            "curriculum",
-            "fee_table_reference",
-            "status",
-            "updated_at",
-        ]
+        fields = ["id", "programme", *EDITION_FIELDS, "status", "updated_at"]
         read_only_fields = ["id", "programme", "status", "updated_at"]
