@@ -60,6 +60,11 @@ class Credential(UUIDModel):
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.TextField(blank=True)
     superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # The signed Open Badges 3.0 credential, signed once (certification.vc.issue.signed_copy) and kept: the PDFs
+    # embed exactly this JSON and the downloads serve it. Its status is a pointer into the issuer's status list,
+    # so a revocation never changes it.
+    signed_json = models.JSONField(null=True, blank=True, editable=False)
+    signed_jwt = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["award", "-version"]
@@ -112,6 +117,9 @@ class Document(UUIDModel):
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     rendered_at = models.DateTimeField(null=True, blank=True)
+    # The PAdES seal applied before hashing: the sealing certificate's SHA-256 fingerprint (empty: not sealed,
+    # documents issued before sealing existed).
+    seal_fingerprint = models.CharField(max_length=95, blank=True)
 
     class Meta:
         ordering = ["credential", "kind", "language"]

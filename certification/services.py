@@ -36,6 +36,7 @@ from .models import (
     DocumentKind,
     DocumentStatus,
 )
+from .vc import seal as vc_seal
 from .vc import status as vc_status
 
 AWARDABLE = (ApplicationStatus.ENROLLED, ApplicationStatus.COMPLETED)
@@ -182,7 +183,8 @@ def classification_for(enrolment: Enrolment) -> str:
 
 
 def document_render(document_id) -> Document:
-    """Render one document (called by the task). Idempotent: a ready document is returned unchanged."""
+    """Render one document (called by the task): HTML → PDF/A-3b, the signed credential embedded, the issuing
+    institution's PAdES seal, then the SHA-256. Idempotent: a ready document is returned unchanged."""
     with transaction.atomic():
         document = Document.objects.select_for_update().select_related("credential").get(pk=document_id)
         if document.status == DocumentStatus.READY and document.file:
@@ -191,9 +193,12 @@ def document_render(document_id) -> Document:
         document.attempts += 1
         document.save(update_fields=["status", "attempts", "updated_at"])
     credential = document.credential
-    pdf, digest = rendering.render_pdf(credential.snapshot, credential_id=credential.credential_id,
-                                       kind=document.kind, language=document.language,
-                                       institution_id=str(document.institution_id) if document.institution_id else None)
+    institution_id = str(document.institution_id) if document.institution_id else None
+    pdf, _digest = rendering.render_pdf(credential.snapshot, credential_id=credential.credential_id,
+                                        kind=document.kind, language=document.language, institution_id=institution_id)
+    # The published hash is the sealed file's: the learner gets (and verifiers check) exactly these bytes.
+    pdf, seal_fingerprint = vc_seal.seal_issued(pdf, credential)
+    digest = hashlib.sha256(pdf).hexdigest()
     with transaction.atomic():
         document = Document.objects.select_for_update().get(pk=document_id)
         if document.status == DocumentStatus.READY and document.file:
@@ -201,6 +206,7 @@ def document_render(document_id) -> Document:
         name = f"{credential.credential_id}-{document.kind}-{document.slot[:8]}-{document.language}.pdf"
         document.file.save(name, ContentFile(pdf), save=False)
         document.sha256 = digest
+        document.seal_fingerprint = seal_fingerprint
         document.status = DocumentStatus.READY
         document.error = ""
         document.rendered_at = timezone.now()

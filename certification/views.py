@@ -27,6 +27,7 @@ from programmes.api import Edition
 from . import selectors, services
 from .forms import AwardForm, ReissueForm, RevokeForm, VerifyUploadForm
 from .models import Award, BulkIssue, Credential, CredentialStatus, Document, DocumentStatus
+from .vc import ob3, verifier
 
 # --- The examination board: awarding an edition ----------------------------------------------------------------
 
@@ -340,8 +341,9 @@ class DocumentDownloadView(PolicyMixin, View):
 
 
 class VerifyView(PolicyMixin, View):
-    """Anyone: the credential's holder, title, awarding bodies, date, the 11 EU elements and its status; and a
-    PDF upload that says whether the file is one we issued for this credential (SHA-256)."""
+    """Anyone: the credential's holder, title, awarding bodies, date, the 11 EU elements, its status and the checks
+    of its signed digital credential; and a PDF upload that says whether the file is one we issued for this
+    credential (SHA-256) and checks its seal and the credential embedded in it."""
 
     policy_action = policy.PUBLIC
     http_method_names = ["get", "post"]
@@ -354,13 +356,18 @@ class VerifyView(PolicyMixin, View):
                           {"credential_id": kwargs.get("credential_id", "")[:64]}, status=404)
         return super().dispatch(request, *args, **kwargs)
 
-    def page(self, form, *, match=None, checked=False, status=200):
+    def page(self, form, *, match=None, checked=False, pdf_checks=None, status=200):
+        checks = verifier.verify_stored(self.credential)
         context = {
             "v": selectors.verification(self.credential),
             "credential": self.credential,
+            "checks": checks,
+            "checks_valid": checks is not None and verifier.is_valid(checks),
             "form": form,
             "checked": checked,
             "match": match,
+            "pdf_checks": pdf_checks,
+            "pdf_valid": bool(pdf_checks) and verifier.is_valid(pdf_checks),
             "max_bytes": settings.UPLOAD_MAX_BYTES,
         }
         return render(self.request, self.template_name, context, status=status)
@@ -382,4 +389,5 @@ class VerifyView(PolicyMixin, View):
         if len(content) > settings.UPLOAD_MAX_BYTES:  # the size the client announced was wrong
             form.add_error("file", ValidationError(_("The file is larger than the limit.")))
             return self.page(form)
-        return self.page(VerifyUploadForm(), match=services.verify_pdf(self.credential, content), checked=True)
+        return self.page(VerifyUploadForm(), match=services.verify_pdf(self.credential, content), checked=True,
+                         pdf_checks=verifier.verify_pdf(content, expected_url=ob3.credential_url(self.credential)))

@@ -225,6 +225,13 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Private files (signature images, signed agreements, applicants' documents, issued PDFs) are stored
 # outside any URL and only served through views that check the policy.
 PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))
+# PAdES seals of the issued PDFs (certification/vc/seal.py). Production: each issuing institution's qualified seal,
+# SEAL_FILES='{"KU Leuven": ["/run/secrets/kul-seal.key", "/run/secrets/kul-seal.pem"]}' (short name → PEM key and
+# certificate). Otherwise self-signed demo seals under SEAL_DIR, made by `manage.py seal_certificate`, or on first use
+# when SEAL_DEMO_AUTO is on (the default in DEBUG). A document whose issuer has no seal fails with that message.
+SEAL_FILES = env.json("SEAL_FILES", default={})
+SEAL_DIR = Path(env.str("SEAL_DIR", default=str(PRIVATE_MEDIA_ROOT / "seals")))
+SEAL_DEMO_AUTO = env.bool("SEAL_DEMO_AUTO", default=DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "private": {

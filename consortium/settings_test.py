@@ -24,6 +24,8 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 CELERY_TASK_ALWAYS_EAGER = True
 # Issuer signing keys are encrypted with a key derived from the test SECRET_KEY (certification/vc/keys.py).
 CREDENTIAL_KEY_DERIVE_FROM_SECRET = True
+# Demo seals (self-signed, under VAR_DIR/test) are made on first use, as in development.
+SEAL_DEMO_AUTO = True
 CELERY_TASK_EAGER_PROPAGATES = True
 if REDIS_URL:
     CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"  # noqa: F405

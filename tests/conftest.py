@@ -27,6 +27,7 @@ def _private_media(settings, tmp_path):
     """Every test writes files to its own folders."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.SEAL_DIR = tmp_path / "seals"
     settings.STORAGES = {
         **settings.STORAGES,
         "private": {
@@ -134,6 +135,10 @@ def worker(settings):
         pytest.skip(reason)
 
     queue = f"test-{uuid.uuid4().hex[:8]}"
+    from cryptography.fernet import Fernet
+
+    encryption_key = Fernet.generate_key().decode()
+    settings.CREDENTIAL_KEY_ENCRYPTION_KEY = [encryption_key]
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "consortium.settings",
@@ -142,6 +147,10 @@ def worker(settings):
         "REDIS_URL": redis_url,
         "EMAIL_URL": "dummymail://",
         "DB_CONN_MAX_AGE": "0",
+        # Issuer keys and demo seals shared with this test process, so both sign and check the same material.
+        "CREDENTIAL_KEY_ENCRYPTION_KEY": encryption_key,
+        "SEAL_DEMO_AUTO": "true",
+        "SEAL_DIR": str(settings.SEAL_DIR),
     }
     process = subprocess.Popen(
         [

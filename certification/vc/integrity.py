@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 import base58
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.utils.translation import gettext_lazy as _
 from pyld import jsonld
 
 from .loader import loader
@@ -35,6 +36,19 @@ class ProofError(ValueError):
     """A document cannot be signed (or a proof cannot be processed) as given."""
 
 
+#: What each check is called on pages (the API answers the stable ``name``).
+CHECK_LABELS = {
+    "seal": _("Seal of the PDF"),
+    "embedded_credential": _("Credential embedded in the PDF"),
+    "issued_document": _("Issued document (SHA-256)"),
+    "issuer_key": _("Issuer's key"),
+    "signature": _("Signature"),
+    "dates": _("Validity dates"),
+    "status": _("Revocation status"),
+    "eu_elements": _("The 11 EU elements"),
+}
+
+
 @dataclass(frozen=True)
 class Check:
     """One step of a verification: ``name`` is stable (e.g. ``"signature"``), ``message`` is for people."""
@@ -42,6 +56,10 @@ class Check:
     name: str
     ok: bool
     message: str
+
+    @property
+    def label(self) -> str:
+        return str(CHECK_LABELS.get(self.name, self.name))
 
 
 def is_valid(results: list[Check]) -> bool:

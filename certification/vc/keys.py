@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 from urllib.parse import quote, urlsplit
 
+import base58
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -114,7 +115,38 @@ def did_for(institution_id) -> str:
 
 
 def verification_method_id(key: IssuerKey) -> str:
+    """The key as a ``JsonWebKey`` verification method: what JWT headers name (``kid``)."""
     return f"{did_for(key.institution_id)}#{key.kid}"
+
+
+#: Multicodec prefix of an Ed25519 public key (``ed25519-pub``, varint 0xed).
+ED25519_MULTICODEC = b"\xed\x01"
+
+
+def public_key_multibase(key: IssuerKey) -> str:
+    """The public key as Multikey ``publicKeyMultibase``: base58btc of the multicodec prefix + the 32 raw bytes."""
+    raw = base64.urlsafe_b64decode(key.public_jwk["x"] + "=" * (-len(key.public_jwk["x"]) % 4))
+    return "z" + base58.b58encode(ED25519_MULTICODEC + raw).decode("ascii")
+
+
+def multikey_method_id(key: IssuerKey) -> str:
+    """The key as a ``Multikey`` verification method (``#z6Mk…``): what ``eddsa-rdfc-2022`` proofs name, as the
+    cryptosuite asks of conforming verifiers."""
+    return f"{did_for(key.institution_id)}#{public_key_multibase(key)}"
+
+
+def key_for_fragment(fragment: str) -> IssuerKey | None:
+    """The key a DID URL fragment names: a JWK thumbprint or a Multikey ``publicKeyMultibase``."""
+    if fragment.startswith("z6Mk"):
+        try:
+            decoded = base58.b58decode(fragment[1:])
+        except ValueError:
+            return None
+        if len(decoded) != 34 or not decoded.startswith(ED25519_MULTICODEC):
+            return None
+        x = base64.urlsafe_b64encode(decoded[2:]).decode("ascii").rstrip("=")
+        return IssuerKey.objects.filter(public_jwk__x=x).first()
+    return IssuerKey.objects.filter(kid=fragment).first()
 
 
 def published_keys(institution_id) -> list[IssuerKey]:
@@ -125,10 +157,15 @@ def published_keys(institution_id) -> list[IssuerKey]:
 def did_document(institution_id) -> dict:
     did = did_for(institution_id)
     keys = published_keys(institution_id)
-    methods = [{"id": verification_method_id(k), "type": "JsonWebKey2020", "controller": did,
-                "publicKeyJwk": dict(k.public_jwk)} for k in keys]
+    methods = []
+    for k in keys:  # each key twice: as a JWK (for JWTs) and as a Multikey (for eddsa-rdfc-2022 proofs)
+        methods.append({"id": verification_method_id(k), "type": "JsonWebKey2020", "controller": did,
+                        "publicKeyJwk": dict(k.public_jwk)})
+        methods.append({"id": multikey_method_id(k), "type": "Multikey", "controller": did,
+                        "publicKeyMultibase": public_key_multibase(k)})
     return {
-        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/suites/jws-2020/v1"],
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/suites/jws-2020/v1",
+                     "https://w3id.org/security/multikey/v1"],
         "id": did,
         "verificationMethod": methods,
         "assertionMethod": [m["id"] for m in methods],

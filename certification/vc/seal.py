@@ -8,7 +8,9 @@
   ``VAR_DIR/seals``), made by ``ensure_demo_seal`` / ``manage.py seal_certificate``.
 * ``check_pdf`` validates the seal offline against our seal certificates and extracts the embedded credential.
 
-Nothing in the render pipeline calls this yet (see docs/credentials.md, "Sealed PDFs (building block)").
+* ``seal_issued`` is what the render pipeline calls (``certification.services.document_render``): it embeds the
+  credential's kept signed copy (``certification.vc.issue.signed_copy``) and seals with the issuing
+  institution's seal, before the document's SHA-256 is taken.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ from cryptography.x509.oid import NameOID
 from django.conf import settings
 
 SEAL_FIELD = "Seal"
+#: Room reserved for the CMS signature container: a P-256 or RSA-4096 seal with its certificate chain fits.
+#: Fixing it skips pyHanko's dry-run signing that would otherwise estimate the size (half the sealing time).
+SIGNATURE_BYTES_RESERVED = 16_384
+CREDENTIAL_FILE = "credential.json"
 KEY_FILE = "key.pem"
 CERT_FILE = "cert.pem"
 DEMO_VALIDITY_DAYS = 3 * 365
@@ -213,19 +219,45 @@ def embedded_files(reader) -> dict[str, bytes]:
 # --- Sealing and checking ---------------------------------------------------------------------------------------
 
 
-def seal_pdf(pdf_bytes: bytes, institution) -> bytes:
-    """``pdf_bytes`` with the institution's PAdES seal (invisible signature field ``Seal``, SHA-256)."""
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import fields, signers
+def _signer(institution):
+    from pyhanko.sign import signers
 
     key_path, cert_path = seal_files(institution)
     signer = signers.SimpleSigner.load(str(key_path), str(cert_path))
     if signer is None:
         raise SealError(f"The seal key or certificate of {institution.short_name} cannot be loaded.")
+    return signer
+
+
+def seal_pdf(pdf_bytes: bytes, institution) -> bytes:
+    """``pdf_bytes`` with the institution's PAdES seal (invisible signature field ``Seal``, SHA-256)."""
+    return _seal(pdf_bytes, institution, _signer(institution))
+
+
+def _seal(pdf_bytes: bytes, institution, signer) -> bytes:
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
     meta = signers.PdfSignatureMetadata(field_name=SEAL_FIELD, subfilter=fields.SigSeedSubFilter.PADES,
                                         md_algorithm="sha256", name=institution.legal_name)
-    out = signers.sign_pdf(IncrementalPdfFileWriter(BytesIO(pdf_bytes)), meta, signer=signer)
+    out = signers.sign_pdf(IncrementalPdfFileWriter(BytesIO(pdf_bytes)), meta, signer=signer,
+                           bytes_reserved=SIGNATURE_BYTES_RESERVED)
     return out.getvalue()
+
+
+def seal_issued(pdf_bytes: bytes, credential) -> tuple[bytes, str]:
+    """An issued document ready to publish: the credential's signed OB 3.0 JSON embedded as
+    ``credential.json``, then the issuing institution's PAdES seal. ``(sealed bytes, seal fingerprint)``.
+
+    Raises ``SealError`` (no seal material) or ``certification.vc.keys.IssuerKeyError`` (no signing key): both
+    mean configuration, so the render fails with the message instead of being retried."""
+    from . import issue
+
+    institution = credential.award.issuing_institution
+    signer = _signer(institution)
+    embedded = attach_credential(pdf_bytes, issue.signed_copy(credential, issue.DATA_INTEGRITY), CREDENTIAL_FILE)
+    cert = x509.load_der_x509_certificate(signer.signing_cert.dump())
+    return _seal(embedded, institution, signer), fingerprint(cert)
 
 
 def _credential(reader, filename: str) -> dict | None:

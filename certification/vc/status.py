@@ -172,7 +172,7 @@ def status_list_credential(status_list: StatusList, *, sign: bool = True) -> dic
     if key is None:
         return document
     secret = keys.private_key(key).private_key  # joserfc OKPKey → cryptography Ed25519PrivateKey
-    return integrity.add_proof(document, secret, keys.verification_method_id(key))
+    return integrity.add_proof(document, secret, keys.multikey_method_id(key))
 
 
 @policy.policy(policy.PUBLIC)

@@ -5,7 +5,8 @@
 (``name``, ``ok``, ``message``):
 
 * ``issuer_key``: the proof's key (the JWT header's ``kid`` or the proof's ``verificationMethod``, a DID URL
-  ``did:web:…:issuers:<id>#<thumbprint>``) is one of our ``IssuerKey`` rows, its DID is the credential's issuer,
+  ``did:web:…:issuers:<id>#<thumbprint>`` or, for Data Integrity proofs, ``…#<publicKeyMultibase>``) is one of
+  our ``IssuerKey`` rows, its DID is the credential's issuer,
   and it was not retired before the credential's ``validFrom``. Resolved from our database only, never the network.
 * ``signature``: the signature matches (any changed character fails it).
 * ``dates``: ``validFrom`` is not in the future and ``validUntil`` (if any) has not passed.
@@ -20,6 +21,7 @@ wrong, but such a credential is never valid.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 from datetime import UTC, datetime
@@ -30,13 +32,15 @@ from joserfc import jws
 from joserfc.errors import BadSignatureError, JoseError
 
 from .. import snapshot as snap
-from ..models import IssuerKey, StatusList
-from . import integrity, jose, keys, ob3, status
+from ..models import Document, DocumentStatus, IssuerKey, StatusList
+from . import integrity, jose, keys, ob3, seal, status
 from .integrity import Check, failures, is_valid
 
-__all__ = ["Check", "MalformedCredential", "failures", "is_valid", "verify"]
+__all__ = ["Check", "MalformedCredential", "failures", "is_valid", "verify", "verify_pdf"]
 
 CHECKS = ("issuer_key", "signature", "dates", "status", "eu_elements")
+#: A PDF answers these first, then the five ``CHECKS`` of the credential embedded in it.
+PDF_CHECKS = ("seal", "embedded_credential", "issued_document")
 
 
 class MalformedCredential(ValueError):
@@ -93,8 +97,8 @@ def _resolve(method: Any, document: dict) -> tuple[IssuerKey | None, Check]:
     if not isinstance(method, str) or "#" not in method:
         return None, Check("issuer_key", False, f"The proof names no key as a DID URL (did:web:…#<key id>): "
                                                 f"{method!r}.")
-    did, _, thumbprint = method.partition("#")
-    key = IssuerKey.objects.filter(kid=thumbprint).first()
+    did, _, fragment = method.partition("#")
+    key = keys.key_for_fragment(fragment)
     if key is None or keys.did_for(key.institution_id) != did:
         return None, Check("issuer_key", False, f"Unknown signing key {method}: not a key published by this service.")
     issuer = _issuer_id(document)
@@ -299,3 +303,67 @@ def as_json(results: list[Check]) -> dict[str, Any]:
         "checks": [{"name": c.name, "ok": c.ok, "message": c.message} for c in results],
         "failed": [c.name for c in failures(results)],
     }
+
+
+def _issued_document(content: bytes, expected_url: str | None) -> Check:
+    digest = hashlib.sha256(content).hexdigest()
+    document = (Document.objects.select_related("credential").filter(sha256=digest, status=DocumentStatus.READY)
+                .first())
+    if document is None:
+        return Check("issued_document", False, "The file is not byte for byte a document issued here (SHA-256 "
+                                               "unknown): it was changed, or it is not ours.")
+    credential = document.credential
+    if expected_url is not None and ob3.credential_url(credential) != expected_url:
+        return Check("issued_document", False, "The file is a document issued for another credential.")
+    issued = (document.rendered_at or credential.issued_at).date().isoformat()
+    return Check("issued_document", True, f"The file is the {document.get_kind_display().lower()} "
+                                          f"({document.language}) issued on {issued} for credential "
+                                          f"{credential.credential_id}, version {credential.version}.")
+
+
+def verify_pdf(content: bytes, *, expected_url: str | None = None, now: datetime | None = None) -> list[Check]:
+    """The checks of an uploaded PDF (``PDF_CHECKS``, then ``CHECKS`` of its embedded credential): its PAdES seal
+    (intact, covering the whole file, by one of our seal certificates), the signed credential embedded in it (for
+    ``expected_url``: that credential), whether its SHA-256 is a document we issued, and the credential's own
+    checks. Never raises on bad input: an unreadable file fails the checks with a message."""
+    sealed = seal.check_pdf(content)
+    seal_ok = bool(sealed["sealed"] and sealed["intact"] and sealed["trusted"])
+    results = [Check("seal", seal_ok, sealed["message"] or "The seal could not be checked.")]
+    embedded = sealed["credential"]
+    if embedded is None:
+        results.append(Check("embedded_credential", False, "The PDF carries no signed credential "
+                                                           f"({seal.CREDENTIAL_FILE})."))
+    elif expected_url is not None and embedded.get("id") != expected_url:
+        results.append(Check("embedded_credential", False, f"The embedded credential is {embedded.get('id')!r}, "
+                                                           f"not this one ({expected_url})."))
+    else:
+        results.append(Check("embedded_credential", True, f"The PDF carries the signed credential "
+                                                          f"{embedded.get('id')}."))
+    results.append(_issued_document(content, expected_url))
+    if embedded is None:
+        return results + [Check(name, False, "Not checked: no embedded credential.") for name in CHECKS]
+    return results + verify(embedded, now=now)
+
+
+#: How long the public verification page reuses the checks of a stored credential (a revocation changes the key).
+STORED_CHECKS_SECONDS = 300
+
+
+def verify_stored(credential) -> list[Check] | None:
+    """The five checks of a credential we issued, run on its kept signed copy (what its PDFs embed); cached per
+    credential version and status. ``None`` when it cannot be signed here (no usable issuer key)."""
+    from django.core.cache import cache
+
+    from . import issue
+
+    key = f"vc-checks:{credential.pk}:{credential.status}:{credential.updated_at.timestamp()}"
+    cached = cache.get(key)
+    if cached is not None:
+        return [Check(*c) for c in cached]
+    try:
+        signed = issue.signed_copy(credential, issue.DATA_INTEGRITY)
+    except keys.IssuerKeyError:
+        return None
+    results = verify(signed)
+    cache.set(key, [(c.name, c.ok, c.message) for c in results], STORED_CHECKS_SECONDS)
+    return results

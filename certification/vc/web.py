@@ -13,16 +13,19 @@ import datetime as dt
 import json
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from django.views import View
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from consortium.api import policy
+from consortium.api import policy, validate_upload
 from consortium.web import PolicyMixin
 
 from .. import selectors
@@ -44,7 +47,7 @@ def _attachment(body: str, content_type: str, filename: str, *, private: bool) -
 
 def badge_response(credential: Credential, proof: str, *, private: bool = True) -> HttpResponse:
     try:
-        signed = issue.issue_signed(credential, proof)
+        signed = issue.signed_copy(credential, proof)
     except keys.IssuerKeyError:
         return HttpResponse("The credential cannot be signed right now.", status=503, content_type="text/plain")
     name = f"open-badge-{credential.credential_id}-v{credential.version}"
@@ -104,57 +107,90 @@ class LinkedInView(OwnCredentialMixin, View):
 
 
 class PublicOpenBadgeView(PolicyMixin, View):
-    """Anyone: the JSON Open Badge (Data Integrity proof) of a valid credential, from its verification page."""
+    """Anyone: the Open Badge of a valid credential, from its verification page: JSON (Data Integrity proof) or
+    JWT (``proof``, set by the URL). The kept signed copy is served, so a request never signs anything."""
 
     policy_action = policy.PUBLIC
     http_method_names = ["get"]
+    proof = issue.DATA_INTEGRITY
 
     def get(self, request, *args, **kwargs):
         credential = selectors.credential_by_id(kwargs.get("credential_id", ""))
         if credential is None or credential.status != CredentialStatus.VALID:
             raise Http404
-        return badge_response(credential, issue.DATA_INTEGRITY, private=False)
+        return badge_response(credential, self.proof, private=False)
 
 
 _CHECK_FIELDS = {
-    "name": serializers.ChoiceField(choices=verifier.CHECKS), "ok": serializers.BooleanField(),
+    "name": serializers.ChoiceField(choices=verifier.PDF_CHECKS + verifier.CHECKS), "ok": serializers.BooleanField(),
     "message": serializers.CharField(),
 }
 
 
+def _read_upload(file) -> bytes:
+    """The uploaded PDF's bytes, checked by content and size (``ValidationError`` with a message otherwise)."""
+    validate_upload(file, ("pdf",), settings.UPLOAD_MAX_BYTES)
+    try:
+        file.seek(0)
+        content = file.read(settings.UPLOAD_MAX_BYTES + 1)
+    except (OSError, ValueError) as exc:
+        raise ValidationError(_("The file could not be read. Please upload it again.")) from exc
+    if len(content) > settings.UPLOAD_MAX_BYTES:  # the size the client announced was wrong
+        raise ValidationError(_("The file is larger than the limit."))
+    return content
+
+
 class CredentialVerifyAPIView(APIView):
-    """Public: no authentication (a token or session is ignored), throttled per IP like the other verify endpoint."""
+    """Public: no authentication (a token or session is ignored), throttled per IP like the other verify endpoint.
+    Takes a credential (JSON body) or a sealed PDF (multipart ``pdf``)."""
 
     policy_action = policy.PUBLIC
     authentication_classes: list = []
     throttle_classes = [VerifyRateThrottle]
-    parser_classes = [JSONParser]
+    parser_classes = [JSONParser, MultiPartParser]
 
     @extend_schema(
         auth=[],
-        request=inline_serializer("VerifyCredentialRequest", {
-            "credential": serializers.JSONField(help_text="The OB 3.0 credential: a JSON object with an embedded "
-                                                "DataIntegrityProof, or a VC-JOSE-COSE JWT string."),
-        }),
+        request={
+            "application/json": inline_serializer("VerifyCredentialRequest", {
+                "credential": serializers.JSONField(help_text="The OB 3.0 credential: a JSON object with an "
+                                                    "embedded DataIntegrityProof, or a VC-JOSE-COSE JWT string."),
+            }),
+            "multipart/form-data": inline_serializer("VerifyPdfRequest", {
+                "pdf": serializers.FileField(help_text="A certificate or supplement PDF issued here (sealed, with "
+                                             "the signed credential embedded)."),
+            }),
+        },
         responses={
             200: inline_serializer("VerifyCredentialResult", {
                 "valid": serializers.BooleanField(),
                 "checks": inline_serializer("VerificationCheck", _CHECK_FIELDS, many=True),
                 "failed": serializers.ListField(child=serializers.CharField()),
             }),
-            400: OpenApiResponse(description="No credential, or neither a JSON object nor a compact JWS."),
+            400: OpenApiResponse(description="No credential or PDF; neither a JSON object nor a compact JWS; or "
+                                             "the file is not a PDF or too large."),
         },
-        description="Verify an Open Badges 3.0 credential issued here (public; no authentication). Answers five "
-        "checks: issuer_key (the key is the issuer's, published here), signature, dates (validFrom/validUntil), "
-        "status (not revoked in the issuer's Bitstring Status List) and eu_elements (the 11 EU elements). A "
-        "tampered or revoked credential answers 200 with `valid: false` and the failed checks.",
+        description="Verify an Open Badges 3.0 credential issued here (public; no authentication). A credential "
+        "answers five checks: issuer_key (the key is the issuer's, published here), signature, dates "
+        "(validFrom/validUntil), status (not revoked in the issuer's Bitstring Status List) and eu_elements (the 11 "
+        "EU elements). A PDF (multipart field `pdf`) answers three more first: seal (PAdES seal intact, by one of "
+        "our seal certificates), embedded_credential and issued_document (its SHA-256 is a document issued here), "
+        "then the five checks of the embedded credential. A tampered or revoked credential answers 200 with "
+        "`valid: false` and the failed checks.",
     )
     def post(self, request, *args, **kwargs):
+        upload = request.FILES.get("pdf")
+        if upload is not None:
+            try:
+                content = _read_upload(upload)
+            except ValidationError as exc:
+                return Response({"pdf": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(verifier.as_json(verifier.verify_pdf(content)))
         data = request.data
-        credential = data.get("credential") if isinstance(data, dict) else None
+        credential = data.get("credential") if hasattr(data, "get") else None
         if not isinstance(credential, dict | str) or not credential:
-            return Response({"detail": "Give {\"credential\": <JSON object or JWT string>}."},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return Response({"detail": "Give {\"credential\": <JSON object or JWT string>} or a PDF as the "
+                                       "multipart field \"pdf\"."}, status=status.HTTP_400_BAD_REQUEST)
         try:
             results = verifier.verify(credential)
         except verifier.MalformedCredential as exc:

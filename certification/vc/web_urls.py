@@ -13,5 +13,8 @@ urlpatterns = [
     path("credentials/<uuid:pk>/open-badge.jwt", web.OpenBadgeDownloadView.as_view(proof=issue.JWT),
          name="credential-open-badge-jwt"),
     path("credentials/<uuid:pk>/linkedin/", web.LinkedInView.as_view(), name="credential-linkedin"),
-    path("verify/<str:credential_id>/open-badge.json", web.PublicOpenBadgeView.as_view(), name="verify-open-badge"),
+    path("verify/<str:credential_id>/open-badge.json", web.PublicOpenBadgeView.as_view(proof=issue.DATA_INTEGRITY),
+         name="verify-open-badge"),
+    path("verify/<str:credential_id>/open-badge.jwt", web.PublicOpenBadgeView.as_view(proof=issue.JWT),
+         name="verify-open-badge-jwt"),
 ]

@@ -98,11 +98,15 @@ def test_did_and_jwks_publish_every_key_and_no_private_key(client, world):
     doc = response.json()
     assert doc["id"] == did == keys.did_for(world.ua.pk)
     methods = {m["id"]: m for m in doc["verificationMethod"]}
-    assert set(methods) == {f"{did}#{first.kid}", f"{did}#{second.kid}"}
-    assert all(m["type"] == "JsonWebKey2020" and m["controller"] == did for m in methods.values())
+    jwk_methods = {f"{did}#{first.kid}", f"{did}#{second.kid}"}
+    multikeys = {keys.multikey_method_id(first), keys.multikey_method_id(second)}
+    assert set(methods) == jwk_methods | multikeys
+    assert all(methods[m]["type"] == "JsonWebKey2020" for m in jwk_methods)
+    assert all(methods[m]["type"] == "Multikey" for m in multikeys)
+    assert all(m["controller"] == did for m in methods.values())
     assert set(doc["assertionMethod"]) == set(methods)
     jwks = client.get(reverse("issuer-jwks", args=[world.ua.pk]))
-    assert {k["kid"] for k in jwks.json()["keys"]} == set(methods)
+    assert {k["kid"] for k in jwks.json()["keys"]} == jwk_methods
     for body in (response.content.decode(), jwks.content.decode()):
         assert not any(p in body for p in private) and '"d"' not in body
     assert client.get(f"/issuers/{world.ub.pk}/did.json").status_code == 404  # no key: not an issuer
@@ -264,7 +268,8 @@ def test_rotation_keeps_old_key_published_and_old_jwts_valid(client, awardable):
     old = keys.active_key(institution)
     new = keys.rotate_key(institution)
     doc = client.get(f"/issuers/{institution.pk}/did.json").json()
-    assert {keys.verification_method_id(old), keys.verification_method_id(new)} == set(doc["assertionMethod"])
+    assert {keys.verification_method_id(old), keys.verification_method_id(new), keys.multikey_method_id(old),
+            keys.multikey_method_id(new)} == set(doc["assertionMethod"])
     assert jose.verify_jwt(token) == data
     token2 = jose.sign_jwt(data, institution)
     assert pyjwt.get_unverified_header(token2)["kid"].endswith(new.kid)
@@ -291,3 +296,25 @@ def test_attendance_credential_has_no_ects_but_keeps_the_workload(awardable):
     assert "result" not in vc["credentialSubject"]
     keys.ensure_key(awardable.programme.issuing_institution)
     assert jose.verify_jwt(jose.sign_jwt(vc, awardable.programme.issuing_institution)) == vc
+
+
+def test_did_document_publishes_each_key_as_multikey_for_data_integrity_verifiers(client, awardable):
+    """An external eddsa-rdfc-2022 verifier reads the Multikey named by the proof from did.json alone."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from certification.vc import integrity
+    from certification.vc.issue import DATA_INTEGRITY, issue_signed
+
+    credential = issue(awardable)
+    document = issue_signed(credential, DATA_INTEGRITY)
+    method_id = document["proof"]["verificationMethod"]
+    did = client.get(f"/issuers/{credential.award.issuing_institution_id}/did.json").json()
+    assert "https://w3id.org/security/multikey/v1" in did["@context"]
+    method = next(m for m in did["verificationMethod"] if m["id"] == method_id)
+    assert method["type"] == "Multikey" and method_id in did["assertionMethod"]
+    raw = integrity.from_multibase_base58btc(method["publicKeyMultibase"])
+    assert raw[:2] == b"\xed\x01" and len(raw) == 34
+    public = Ed25519PublicKey.from_public_bytes(raw[2:])
+    assert integrity.is_valid(integrity.verify_proof(document, lambda vm: public if vm == method_id else None))
+    assert keys.key_for_fragment(method_id.partition("#")[2]) == keys.active_key(credential.award.issuing_institution)
+    assert keys.key_for_fragment("z6MkNotAKey") is None

@@ -132,9 +132,9 @@ def test_public_status_list_credential_is_signed_and_verifies(awardable, client)
     assert (subject["type"], subject["statusPurpose"]) == ("BitstringStatusList", "revocation")
     assert status.bit(status.decode_list(subject["encodedList"]), int(entry["statusListIndex"]))
     assert document["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
-    assert document["proof"]["verificationMethod"] == keys.verification_method_id(key)
+    assert document["proof"]["verificationMethod"] == keys.multikey_method_id(key)
     public = keys.private_key(key).private_key.public_key()
-    results = integrity.verify_proof(document, lambda vm: public if vm == keys.verification_method_id(key) else None)
+    results = integrity.verify_proof(document, lambda vm: public if vm == keys.multikey_method_id(key) else None)
     assert integrity.is_valid(results), [r.message for r in results if not r.ok]
 
 

@@ -73,7 +73,7 @@ def test_issue_signed_creates_the_issuers_key(awardable):
     assert keys.active_key(institution) is None
     document = issue_signed(credential, DATA_INTEGRITY)
     key = keys.active_key(institution)
-    assert document["proof"]["verificationMethod"] == keys.verification_method_id(key)
+    assert document["proof"]["verificationMethod"] == keys.multikey_method_id(key)
     assert jose.verify_jwt(issue_signed(credential, JWT))["id"] == ob3.credential_url(credential)
     with pytest.raises(ValueError):
         issue_signed(credential, "pdf")

@@ -9,6 +9,7 @@ import pytest
 from certification import services
 from certification.models import Document, DocumentStatus
 from certification.tasks import render_document
+from certification.vc import seal, verifier
 from tests.benchmarks.certificates import _cohort
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
@@ -35,3 +36,8 @@ def test_worker_renders_the_documents_of_an_award(worker):
         content = document.file.open("rb").read()
         assert content.startswith(b"%PDF-")
         assert hashlib.sha256(content).hexdigest() == document.sha256 and document.sha256 in hashes
+        # Sealed by the issuing institution, with the signed credential embedded (the worker signed it).
+        check = seal.check_pdf(content)
+        assert check["sealed"] and check["intact"] and check["trusted"], check["message"]
+        assert check["fingerprint"] == document.seal_fingerprint
+        assert verifier.is_valid(verifier.verify(check["credential"]))
