@@ -297,6 +297,6 @@ def seed(ctx: dict) -> list[str]:
         services.programme_publish(actor=leader, programme=programme)
         _open_edition(programme, leader, intake, days)
     return [
-        f"Programmes: {cdf.title} (5 ECTS, stacks into) {msd.title} (30 ECTS); both published with an "
+        f"Programmes: {cdf.title} (5 ECTS), which stacks into {msd.title} (30 ECTS); both published with an "
         "approved curriculum and an edition open for applications."
     ]

@@ -1,4 +1,6 @@
+import ipaddress
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -20,6 +22,44 @@ from .factories import (
     StaffFactory,
     UserFactory,
 )
+
+
+class NetworkBlocked(OSError):
+    """The tests reach nothing but this machine: PostgreSQL, Redis, live test servers and workers on loopback."""
+
+
+def _loopback(host) -> bool:
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_network():
+    """Every connection to a non-loopback address fails (before any packet is sent), so a test that would reach
+    the network (a JSON-LD context, a did:web resolution, a font, a CDN) fails loudly instead."""
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def check(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(address[0]):
+            raise NetworkBlocked(f"Network access to {address[0]!r} is blocked in the tests (loopback only).")
+
+    def connect(sock, address):
+        check(sock, address)
+        return real_connect(sock, address)
+
+    def connect_ex(sock, address):
+        check(sock, address)
+        return real_connect_ex(sock, address)
+
+    socket.socket.connect, socket.socket.connect_ex = connect, connect_ex
+    try:
+        yield
+    finally:
+        socket.socket.connect, socket.socket.connect_ex = real_connect, real_connect_ex
 
 
 @pytest.fixture(autouse=True)
