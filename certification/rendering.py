@@ -1,7 +1,7 @@
 """HTML → PDF/A-3b with WeasyPrint, from the snapshot only.
 
 Fast paths: block layout and simple tables (no nested flexbox), local fonts (DejaVu, from Debian),
-small inline images; one FontConfiguration and one image cache per worker process. The URL fetcher
+small inline images; one FontConfiguration, one image cache and a short user-agent stylesheet per worker process. The URL fetcher
 never goes to the network or reads files: everything a document needs is inlined as ``data:`` URIs.
 """
 
@@ -13,6 +13,7 @@ import io
 import logging
 import threading
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -46,6 +47,27 @@ def _font_config():
 
 
 _image_cache: dict = {}
+
+#: Our user-agent stylesheet: the part of WeasyPrint's HTML5 one that the document templates use (≈ 10 % of a
+#: render is the cascade of the full sheet, its 16 page-margin boxes included, against every element).
+UA_STYLESHEET = Path(__file__).with_name("pdf") / "ua.css"
+
+
+@lru_cache(maxsize=1)
+def document_html_class():
+    """``weasyprint.HTML`` with our short user-agent stylesheet (``UA_STYLESHEET``), parsed once per process.
+
+    ``HTML._ua_stylesheets`` is WeasyPrint's hook for the UA sheet (not a documented API: the version is pinned in
+    pyproject.toml, and tests/certification/test_rendering_ua.py fails if the hook goes away)."""
+    from weasyprint import CSS, HTML
+
+    stylesheet = CSS(filename=str(UA_STYLESHEET))
+
+    class DocumentHTML(HTML):
+        def _ua_stylesheets(self, forms=False):
+            return [stylesheet]
+
+    return DocumentHTML
 
 
 class UnsafeResource(ValueError):
@@ -134,14 +156,13 @@ def render_html(data: dict[str, Any], *, credential_id: str, kind: str, language
 def html_to_pdf(html: str, *, cache: dict | None = None) -> bytes:
     """Raises ``UnsafeResource`` for a non-``data:`` URL and ``MissingGlyphs`` for text no font can show (both
     ``ValueError``: a retry would fail the same way)."""
-    from weasyprint import HTML
     from weasyprint.logger import LOGGER
     from weasyprint.urls import FatalURLFetchingError
 
     missing = _MissingGlyphLog()
     LOGGER.addHandler(missing)
     try:
-        document = HTML(string=html, base_url=None, url_fetcher=safe_url_fetcher())
+        document = document_html_class()(string=html, base_url=None, url_fetcher=safe_url_fetcher())
         pdf = document.write_pdf(pdf_variant="pdf/a-3b", font_config=_font_config(),
                                  cache=_image_cache if cache is None else cache)
     except FatalURLFetchingError as exc:
