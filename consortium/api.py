@@ -3,7 +3,7 @@
 (``consortium.web`` is public too: the building blocks for policy-checked browser views.)
 """
 
-from . import audit, events, personal_data, policy
+from . import audit, events, pdf, personal_data, policy
 from .errors import DomainError, TransitionError
 from .models import (
     Agreement,
@@ -40,6 +40,7 @@ __all__ = [
     "Via",
     "audit",
     "events",
+    "pdf",
     "personal_data",
     "policy",
     "private_storage",

@@ -1,4 +1,4 @@
-"""Documents render with our short user-agent stylesheet (certification/pdf/ua.css) through WeasyPrint's
+"""Documents render with our short user-agent stylesheet (consortium/pdf_ua.css) through WeasyPrint's
 ``HTML._ua_stylesheets`` hook; the result reads and paginates exactly as with WeasyPrint's full HTML5 sheet."""
 
 import io
@@ -22,7 +22,7 @@ def _pages(content: bytes) -> list[tuple[str, tuple[float, float]]]:
 
 
 def test_the_hook_exists_and_serves_our_sheet():
-    assert callable(getattr(HTML, "_ua_stylesheets", None)), "WeasyPrint dropped the UA hook: see rendering.py"
+    assert callable(getattr(HTML, "_ua_stylesheets", None)), "WeasyPrint dropped the UA hook: see consortium/pdf.py"
     sheets = rendering.document_html_class()(string="<p>x</p>")._ua_stylesheets()
     assert len(sheets) == 1 and sheets[0] is rendering.document_html_class()(string="<p>y</p>")._ua_stylesheets()[0]
 
