@@ -1,6 +1,14 @@
 """The admissions app's public surface for higher apps (assessment, certification, finance)."""
 
-from .models import Application, ApplicationStatus, Enrolment, ExemptionRequest, ExemptionStatus, Track
+from .models import (
+    Application,
+    ApplicationStatus,
+    Enrolment,
+    ExemptionRequest,
+    ExemptionStatus,
+    ParticipantProfile,
+    Track,
+)
 from .services import application_payment_received, exemption_decide, exemption_request
 
 __all__ = [
@@ -9,6 +17,7 @@ __all__ = [
     "Enrolment",
     "ExemptionRequest",
     "ExemptionStatus",
+    "ParticipantProfile",
     "Track",
     "application_payment_received",
     "exemption_decide",

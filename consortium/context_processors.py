@@ -20,6 +20,7 @@ def navigation(request):
             "staff": policy.can(user, "staff.manage"),
             "audit": policy.can(user, "audit.view"),
             "awards": policy.can(user, "award.decide"),
+            "finance": policy.can(user, "finance.view"),
             "admin": user.is_superuser,
         }
     }

@@ -5,6 +5,7 @@ With nothing set the app runs on SQLite in ``var/`` with Celery tasks executed e
 Django's cache to Redis. ``DEBUG`` is off unless asked for; with it off ``SECRET_KEY`` is required.
 """
 
+import hashlib
 from pathlib import Path
 
 import environ
@@ -159,15 +160,25 @@ CELERY_BEAT_SCHEDULE: dict = {
 NATIONAL_ECTS_CAPS = {"ES": 15}
 
 # Demo data of the apps above consortium, loaded by `manage.py seed_demo` after the consortium's own.
-DEMO_SEEDERS = ["programmes.demo.seed", "admissions.demo.seed", "assessment.demo.seed", "certification.demo.seed"]
+# The public programme page shows each edition's fee table from this provider (finance), which it never imports.
+PROGRAMME_FEE_TABLES = "finance.public.fee_tables"
+
+DEMO_SEEDERS = ["programmes.demo.seed", "admissions.demo.seed", "assessment.demo.seed", "certification.demo.seed",
+                "finance.demo.seed"]
 
 # --- Domain events: which subscribers run (after commit) when an app publishes an event ---------------
 # Lower apps publish named events; higher apps subscribe here. See docs/architecture.md.
+# Payment providers (finance/payments.py): name → class. Only the fake provider ships (tests, demo); its webhook
+# secret comes from the environment, or is derived from SECRET_KEY.
+PAYMENT_PROVIDERS = {"fake": "finance.payments.FakeProvider"}
+PAYMENT_FAKE_SECRET = env.str("PAYMENT_FAKE_SECRET", default="") or hashlib.sha256(
+    f"fake-payment-provider:{SECRET_KEY}".encode()).hexdigest()
+
 DOMAIN_EVENT_SUBSCRIBERS: dict[str, list[str]] = {
     "consortium.agreement_in_force": [],
-    "admissions.offer_accepted": [],
+    "admissions.offer_accepted": ["finance.subscribers.on_offer_accepted"],
     "admissions.enrolled": [],
-    "admissions.withdrawn": [],
+    "admissions.withdrawn": ["finance.subscribers.on_withdrawn"],
     "certification.award_issued": [],
     "certification.credential_revoked": [],
 }

@@ -23,6 +23,7 @@ api_v1 = [
     path("", include("admissions.rest.urls")),
     path("", include("assessment.rest.urls")),
     path("", include("certification.rest.urls")),
+    path("", include("finance.rest.urls")),
 ]
 
 urlpatterns = [
@@ -91,6 +92,7 @@ urlpatterns = [
     path("", include("certification.vc.urls")),
     path("", include("certification.vc.status_urls")),
     path("", include("certification.vc.web_urls")),
+    path("", include("finance.urls")),
 ]
 
 handler404 = "consortium.views.not_found"

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -292,6 +293,11 @@ class ProgrammePublicView(PolicyTemplateView):
             for category, label in OutcomeCategory.choices
         ]
         stacks_into, stacked_from = self.stacking(programme, language)
+        editions = self.editions(programme)
+        provider = getattr(settings, "PROGRAMME_FEE_TABLES", "")
+        fee_tables = import_string(provider)([e.pk for e in editions]) if provider else {}
+        for edition in editions:
+            edition.fee_table = fee_tables.get(edition.pk)
         low, high = programme.workload_hours
         context.update(
             programme=programme,
@@ -309,7 +315,8 @@ class ProgrammePublicView(PolicyTemplateView):
             courses=courses,
             mandatory_ects=sum((c.ects for c in courses if c.mandatory), Decimal("0")),
             elective_courses=[c for c in courses if not c.mandatory],
-            editions=self.editions(programme),
+            editions=editions,
+            has_fee_tables=bool(fee_tables),
             partners=_partners_in_order(programme),
             stacks_into=stacks_into,
             stacked_from=stacked_from,

@@ -126,6 +126,13 @@ PEOPLE = [
     ),
     ("finance@ou.example", "Sanne de Vries", "OU NL", "Finance officer", [(Role.FINANCE_OFFICER, "institution")]),
     (
+        "finance@kuleuven.example",
+        "Lotte Peeters",
+        "KU Leuven",
+        "Finance officer",
+        [(Role.FINANCE_OFFICER, "institution")],
+    ),
+    (
         "inst.admin@ou.example",
         "Pieter Bakker",
         "OU NL",

@@ -1,0 +1,18 @@
+"""Invoices as PDF/A-3b through the platform's pipeline (``consortium.pdf``)."""
+
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from consortium.api import pdf
+
+from .models import Invoice
+
+
+def render_invoice_pdf(invoice: Invoice) -> bytes:
+    language = invoice.edition.programme.primary_language or "en"
+    with translation.override(language):
+        html = render_to_string("finance/pdf/invoice.html", {
+            "invoice": invoice, "lines": list(invoice.lines.all()), "issuer": invoice.issuer,
+            "programme": invoice.edition.programme, "edition": invoice.edition, "language": language,
+        })
+    return pdf.html_to_pdf(html)

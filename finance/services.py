@@ -1,0 +1,465 @@
+"""Finance: pricing an application (fee table, the best discount, a sponsor), invoices numbered without gaps,
+payments (manual or from a payment provider), credit notes and refunds, and the edition's settlement.
+
+Finance reacts to admissions through domain events (``finance.subscribers``); admissions never imports finance.
+When an edition requires payment before enrolment, a fully paid invoice tells admissions
+(``admissions.api.application_payment_received``), which enrols the learner."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from admissions.api import Application, ApplicationStatus, Enrolment, application_payment_received
+from consortium.api import AgreementStatus, DomainError, Institution, TransitionError, audit, policy
+from programmes.api import Edition
+
+from . import settlement as rules
+from .models import (
+    Budget,
+    BudgetKind,
+    CreditNote,
+    Discount,
+    DiscountKind,
+    DiscountRule,
+    EditionFinance,
+    Fee,
+    Grant,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    NumberSequence,
+    Payment,
+    PaymentMethod,
+    SequenceKind,
+    Sponsorship,
+)
+from .money import ZERO, cents, percent_of
+
+
+def _record(actor, action: str, obj, edition: Edition, changes=None, institution_id=None) -> None:
+    audit.record(actor, action, obj, changes, consortium_id=edition.programme.consortium_id,
+                 institution_id=institution_id or edition.programme.issuing_institution_id)
+
+
+def terms(edition: Edition) -> EditionFinance:
+    """The edition's financial terms (defaults until a finance officer sets them: VAT-exempt, 30 days)."""
+    return EditionFinance.objects.filter(edition=edition).first() or EditionFinance(edition=edition)
+
+
+# --- Pricing -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Quote:
+    fee: Fee
+    discount: Discount | None = None
+    discount_amount: Decimal = ZERO
+    sponsorship: Sponsorship | None = None
+    lines: list[tuple[str, Decimal]] = field(default_factory=list)
+
+    @property
+    def net(self) -> Decimal:
+        return cents(self.fee.amount - self.discount_amount)
+
+
+def fee_for(application: Application) -> Fee | None:
+    """The fee-table line for the application's profile and track, else the track's line for any profile."""
+    fees = {(f.profile, f.track): f for f in Fee.objects.filter(edition_id=application.edition_id)}
+    return fees.get((application.participant_profile, application.track)) or fees.get(("", application.track))
+
+
+def _email_domain(email: str) -> str:
+    return email.rsplit("@", 1)[-1].lower() if "@" in email else ""
+
+
+def _qualifies(discount: Discount, application: Application) -> bool:
+    if discount.rule == DiscountRule.EARLY_BIRD:
+        submitted = application.submitted_at or application.created_at
+        return submitted is not None and timezone.localdate(submitted) <= discount.valid_until
+    if discount.rule == DiscountRule.PARTNER_STAFF:
+        return _email_domain(application.email) in {d.lower().lstrip("@") for d in discount.email_domains}
+    if discount.rule == DiscountRule.PROFILE:
+        return application.participant_profile == discount.profile
+    return False
+
+
+def _discount_amount(discount: Discount, fee: Decimal) -> Decimal:
+    if discount.kind == DiscountKind.PERCENT:
+        return min(fee, percent_of(fee, discount.value))
+    return min(fee, cents(discount.value))
+
+
+def _sponsorship(application: Application, *, lock: bool) -> Sponsorship | None:
+    """The sponsor paying for this learner: one that names their email, else the employer they named on the
+    application while it has places left (``lock``: take the place under a row lock)."""
+    email = application.email.lower()
+    candidates = Sponsorship.objects.filter(edition_id=application.edition_id).order_by("sponsor_name")
+    if lock:
+        candidates = candidates.select_for_update()
+    named = [s for s in candidates if email in {e.lower() for e in s.learner_emails}]
+    if named:
+        return named[0]
+    employer = application.employer_sponsor.strip().lower()
+    if not employer:
+        return None
+    for sponsorship in candidates:
+        if sponsorship.sponsor_name.strip().lower() == employer and sponsorship.places is not None \
+                and sponsorship.places_used < sponsorship.places:
+            return sponsorship
+    return None
+
+
+def quote(application: Application, *, lock: bool = False) -> Quote | None:
+    """What this learner pays (None: the edition has no fee for their track). The single largest discount they
+    qualify for applies (no stacking)."""
+    fee = fee_for(application)
+    if fee is None:
+        return None
+    best, best_amount = None, ZERO
+    for discount in Discount.objects.filter(edition_id=application.edition_id).order_by("name"):
+        if _qualifies(discount, application):
+            amount = _discount_amount(discount, fee.amount)
+            if amount > best_amount:
+                best, best_amount = discount, amount
+    result = Quote(fee=fee, discount=best, discount_amount=best_amount,
+                   sponsorship=_sponsorship(application, lock=lock))
+    result.lines = [(_("Tuition fee: %(profile)s, %(track)s") % {
+        "profile": fee.get_profile_display() or _("all participants"), "track": fee.get_track_display()},
+        cents(fee.amount))]
+    if best is not None:
+        result.lines.append((_("Discount: %(name)s") % {"name": best.name}, -best_amount))
+    return result
+
+
+# --- Numbering ---------------------------------------------------------------------------------------------------
+
+
+def _prefix(institution: Institution) -> str:
+    return re.sub(r"[^A-Z0-9]", "", institution.short_name.upper())[:12] or "INV"
+
+
+def next_number(institution: Institution, kind: str, year: int) -> tuple[int, str]:
+    """The next number of the institution's series for ``kind`` and ``year``. Must run inside the transaction
+    that saves the document: the sequence row stays locked until it commits, and a rollback returns the number,
+    so the series has no gaps and no duplicates however many workers issue at once."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("next_number must run inside the transaction that saves the numbered document.")
+    try:
+        with transaction.atomic():
+            NumberSequence.objects.get_or_create(institution=institution, kind=kind, year=year)
+    except IntegrityError:  # created at the same moment by another transaction
+        pass
+    sequence = NumberSequence.objects.select_for_update().get(institution=institution, kind=kind, year=year)
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number", "updated_at"])
+    prefix = "CN-" if kind == SequenceKind.CREDIT_NOTE else ""
+    return sequence.last_number, f"{prefix}{_prefix(institution)}-{year}-{sequence.last_number:05d}"
+
+
+# --- Invoices ----------------------------------------------------------------------------------------------------
+
+
+def _paid(invoice: Invoice) -> Decimal:
+    return cents(invoice.payments.aggregate(s=Sum("amount"))["s"] or ZERO)
+
+
+def _credited(invoice: Invoice) -> Decimal:
+    return cents(invoice.credit_notes.aggregate(s=Sum("amount"))["s"] or ZERO)
+
+
+def outstanding(invoice: Invoice) -> Decimal:
+    """What is still to be paid: total − credited − paid (refunds count as negative payments)."""
+    return cents(invoice.total - _credited(invoice) - _paid(invoice))
+
+
+@transaction.atomic
+def invoice_issue(*, actor, application: Application) -> Invoice | None:
+    """The invoice for an accepted offer (idempotent: one per application). None when the edition charges nothing
+    for the learner's track. A free place (100 % discount) is issued and paid at once."""
+    application = Application.objects.select_for_update().select_related("edition__programme").get(
+        pk=application.pk)
+    existing = Invoice.objects.filter(application=application).first()
+    if existing is not None:
+        return existing
+    priced = quote(application, lock=True)
+    if priced is None:
+        return None
+    edition = application.edition
+    issuer = edition.programme.issuing_institution
+    conditions = terms(edition)
+    today = timezone.localdate()
+    sequence_number, number = next_number(issuer, SequenceKind.INVOICE, today.year)
+    net = priced.net
+    vat = percent_of(net, conditions.vat_rate)
+    learner = " ".join(x for x in (application.given_names, application.family_names) if x)
+    sponsor = priced.sponsorship
+    invoice = Invoice.objects.create(
+        number=number, issuer=issuer, sequence_year=today.year, sequence_number=sequence_number, edition=edition,
+        application=application, sponsorship=sponsor, learner_name=learner,
+        recipient_name=sponsor.sponsor_name if sponsor else learner,
+        recipient_address=sponsor.sponsor_address if sponsor else "",
+        recipient_email=(sponsor.sponsor_email if sponsor else application.email) or application.email,
+        recipient_vat_number=sponsor.sponsor_vat_number if sponsor else "",
+        issued_on=today, due_on=today + dt.timedelta(days=conditions.payment_terms_days),
+        net=net, vat_rate=conditions.vat_rate, vat=vat, total=net + vat,
+        vat_note=conditions.vat_note if conditions.vat_rate == 0 else "")
+    lines = list(priced.lines)
+    if sponsor is not None:
+        lines.append((_("Paid by %(sponsor)s for %(learner)s") % {"sponsor": sponsor.sponsor_name,
+                                                                   "learner": learner}, ZERO))
+        if application.email.lower() not in {e.lower() for e in sponsor.learner_emails}:  # took a place
+            Sponsorship.objects.filter(pk=sponsor.pk).update(places_used=sponsor.places_used + 1)
+    InvoiceLine.objects.bulk_create([InvoiceLine(invoice=invoice, position=i, description=d, amount=a)
+                                     for i, (d, a) in enumerate(lines)])
+    _record(actor, "invoice.issued", invoice, edition, {"number": number, "total": str(invoice.total),
+                                                         "sponsor": sponsor.sponsor_name if sponsor else ""},
+            institution_id=issuer.pk)
+    if invoice.total == 0:
+        _mark_paid(actor, invoice)
+    from .tasks import render_invoice
+
+    render_invoice.delay_on_commit(str(invoice.pk))
+    return invoice
+
+
+def _mark_paid(actor, invoice: Invoice) -> None:
+    invoice.status = InvoiceStatus.PAID
+    invoice.save(update_fields=["status", "updated_at"])
+    application = invoice.application
+    if application.status == ApplicationStatus.AWAITING_PAYMENT:
+        application_payment_received(actor=actor, application=application)
+
+
+@transaction.atomic
+def payment_record(*, actor, invoice: Invoice, amount: Decimal, received_on: dt.date | None = None,
+                   reference: str = "", method: str = PaymentMethod.MANUAL, provider: str = "",
+                   provider_event_id: str = "") -> Payment:
+    """Record money received. Refused for more than is outstanding, for a credited invoice, or for nothing. The
+    payment that settles the invoice marks it paid and, when the edition waits for payment, enrols the learner."""
+    if method == PaymentMethod.MANUAL:
+        policy.require(actor, "finance.invoice_manage", invoice)
+    invoice = Invoice.objects.select_for_update().select_related("application", "edition__programme").get(
+        pk=invoice.pk)
+    if provider_event_id:
+        seen = Payment.objects.filter(provider=provider, provider_event_id=provider_event_id).first()
+        if seen is not None:
+            return seen  # a provider repeating its notification
+    amount = cents(amount)
+    if amount <= 0:
+        raise ValidationError({"amount": [_("Enter an amount above zero.")]})
+    if invoice.status == InvoiceStatus.CREDITED:
+        raise TransitionError(_("The invoice was credited: no payment can be recorded on it."))
+    due = outstanding(invoice)
+    if amount > due:
+        raise ValidationError({"amount": [_("%(amount)s is more than the %(due)s outstanding on %(number)s.") % {
+            "amount": amount, "due": due, "number": invoice.number}]})
+    received_on = received_on or timezone.localdate()
+    if received_on > timezone.localdate():
+        raise ValidationError({"received_on": [_("A payment cannot be received in the future.")]})
+    payment = Payment.objects.create(invoice=invoice, amount=amount, method=method, reference=reference[:128],
+                                     provider=provider, provider_event_id=provider_event_id, received_on=received_on,
+                                     recorded_by=actor if getattr(actor, "is_authenticated", False)
+                                     and getattr(actor, "token", None) is None else None)
+    _record(actor, "payment.recorded", payment, invoice.edition, {"invoice": invoice.number, "amount": str(amount),
+                                                                  "method": method}, institution_id=invoice.issuer_id)
+    if outstanding(invoice) == 0:
+        _mark_paid(actor, invoice)
+    return payment
+
+
+@transaction.atomic
+def credit_note_issue(*, actor, invoice: Invoice, amount: Decimal, reason: str,
+                      check_policy: bool = True) -> CreditNote:
+    """Credit all or part of an invoice; money already paid beyond what remains due is refunded (a negative
+    payment linked to the credit note)."""
+    if check_policy:
+        policy.require(actor, "finance.invoice_manage", invoice)
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Say why the invoice is credited.")]})
+    invoice = Invoice.objects.select_for_update().select_related("edition__programme", "issuer").get(pk=invoice.pk)
+    amount = cents(amount)
+    creditable = cents(invoice.total - _credited(invoice))
+    if amount <= 0:
+        raise ValidationError({"amount": [_("Enter an amount above zero.")]})
+    if amount > creditable:
+        raise ValidationError({"amount": [_("At most %(max)s can still be credited on %(number)s.") % {
+            "max": creditable, "number": invoice.number}]})
+    today = timezone.localdate()
+    sequence_number, number = next_number(invoice.issuer, SequenceKind.CREDIT_NOTE, today.year)
+    note = CreditNote.objects.create(invoice=invoice, number=number, sequence_year=today.year,
+                                     sequence_number=sequence_number, issuer=invoice.issuer, amount=amount,
+                                     reason=reason[:255], issued_on=today,
+                                     issued_by=actor if getattr(actor, "is_authenticated", False)
+                                     and getattr(actor, "token", None) is None else None)
+    refund = cents(_paid(invoice) - (invoice.total - _credited(invoice)))
+    if refund > 0:
+        Payment.objects.create(invoice=invoice, amount=-refund, method=PaymentMethod.MANUAL, credit_note=note,
+                               reference=_("Refund for %(number)s") % {"number": number}, received_on=today)
+    if _credited(invoice) == invoice.total:
+        invoice.status = InvoiceStatus.CREDITED
+        invoice.save(update_fields=["status", "updated_at"])
+    _record(actor, "credit_note.issued", note, invoice.edition, {"invoice": invoice.number, "amount": str(amount),
+                                                                 "refund": str(max(refund, ZERO)), "reason": reason},
+            institution_id=invoice.issuer_id)
+    return note
+
+
+def withdrawal_credit(*, application_id) -> CreditNote | None:
+    """A withdrawn learner's invoice is credited by the edition's terms: in full before the start, the edition's
+    refund percentage after it (nothing when that is 0 %)."""
+    invoice = Invoice.objects.select_related("edition").filter(application_id=application_id).first()
+    if invoice is None or invoice.status == InvoiceStatus.CREDITED:
+        return None
+    started = timezone.localdate() >= invoice.edition.starts_on
+    creditable = cents(invoice.total - _credited(invoice))
+    if started:
+        amount = min(creditable, percent_of(invoice.total, terms(invoice.edition).refund_percent_after_start))
+        reason = _("Withdrawal after the start of the edition (%(p)s %% refundable)") % {
+            "p": terms(invoice.edition).refund_percent_after_start}
+    else:
+        amount, reason = creditable, _("Withdrawal before the start of the edition")
+    if amount <= 0:
+        return None
+    return credit_note_issue(actor=None, invoice=invoice, amount=amount, reason=reason, check_policy=False)
+
+
+def invoice_render(invoice_id) -> Invoice:
+    """The invoice's PDF (idempotent: rendered once; an invoice never changes after issuing)."""
+    from .rendering import render_invoice_pdf
+
+    invoice = Invoice.objects.select_related("issuer", "edition__programme").get(pk=invoice_id)
+    if invoice.pdf:
+        return invoice
+    pdf = render_invoice_pdf(invoice)
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+        if invoice.pdf:
+            return invoice
+        invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(pdf), save=False)
+        invoice.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+        invoice.save(update_fields=["pdf", "pdf_sha256", "updated_at"])
+    return invoice
+
+
+# --- Settlement --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Statement:
+    edition: Edition
+    model: str
+    basis: str
+    collecting: Institution | None
+    lines: list[rules.PartnerLine]
+    transfers: list[rules.Transfer]
+    names: dict
+    budget: Budget | None
+    basis_label: str = ""
+
+    @property
+    def income(self) -> Decimal:
+        return sum((line.collected for line in self.lines), ZERO)
+
+    @property
+    def costs(self) -> Decimal:
+        return sum((line.costs for line in self.lines), ZERO)
+
+
+def _agreement_version(edition: Edition):
+    agreement = edition.programme.agreement
+    if agreement is None:
+        return None
+    return agreement.versions.filter(status=AgreementStatus.IN_FORCE).order_by("-number").first()
+
+
+def current_budget(edition: Edition) -> Budget | None:
+    """The latest actual budget, else the latest planned one."""
+    return (Budget.objects.filter(edition=edition, kind=BudgetKind.ACTUAL).order_by("-version").first()
+            or Budget.objects.filter(edition=edition, kind=BudgetKind.PLANNED).order_by("-version").first())
+
+
+def settlement(edition: Edition) -> Statement:
+    """Income collected (payments net of refunds, grants), costs borne (the current budget), each partner's
+    entitlement and the transfers, under the financial model of the consortium agreement in force."""
+    version = _agreement_version(edition)
+    model = version.revenue_model if version else rules.EACH_KEEPS_OWN
+    basis = (version.sharing_basis if version else "") or ""
+    partners = [p.institution for p in edition.programme.partners.select_related("institution")
+                .order_by("institution__short_name")]
+    names = {i.pk: i for i in partners}
+    collected: dict = {}
+    for row in Payment.objects.filter(invoice__edition=edition).values("invoice__issuer_id").annotate(s=Sum("amount")):
+        collected[row["invoice__issuer_id"]] = cents(row["s"])
+    for grant in Grant.objects.filter(edition=edition):
+        collected[grant.received_by_id] = collected.get(grant.received_by_id, ZERO) + cents(grant.amount)
+    budget = current_budget(edition)
+    costs: dict = {}
+    if budget is not None:
+        for line in budget.lines.all():
+            costs[line.borne_by_id] = costs.get(line.borne_by_id, ZERO) + line.amount
+    weights = _weights(edition, version, basis, partners)
+    missing = {*collected, *costs} - set(names)
+    names.update({i.pk: i for i in Institution.objects.filter(pk__in=missing)})
+    if model == rules.COLLECTING_PARTNER and not any(w > 0 for w in weights.values()):
+        raise DomainError(_("The agreement's sharing basis gives every partner a zero share for this edition."))
+    lines = rules.partner_lines(model=model, collected=collected, costs=costs, weights=weights)
+    return Statement(edition=edition, model=model, basis=basis,
+                     collecting=version.collecting_institution if version else None, lines=lines,
+                     transfers=rules.transfers(lines), names=names, budget=budget,
+                     basis_label=version.get_sharing_basis_display() if version else "")
+
+
+def _weights(edition: Edition, version, basis: str, partners) -> dict:
+    if version is None or version.revenue_model != rules.COLLECTING_PARTNER:
+        return {p.pk: Decimal(0) for p in partners}
+    if basis == "fixed":
+        shares = {s.institution_id: s.percent for s in version.revenue_shares.all()}
+        return {**{p.pk: Decimal(0) for p in partners}, **shares}
+    if basis == "ects_taught":
+        ects: dict = {p.pk: Decimal(0) for p in partners}
+        if edition.curriculum_id:
+            for course in edition.curriculum.courses.all():
+                ects[course.provider_id] = ects.get(course.provider_id, Decimal(0)) + course.ects
+        return ects
+    counts: dict = {p.pk: Decimal(0) for p in partners}  # learners_enrolled: learners registered at each partner
+    for enrolment in Enrolment.objects.filter(edition=edition).prefetch_related("registrations"):
+        for registration in enrolment.registrations.all():
+            counts[registration.institution_id] = counts.get(registration.institution_id, Decimal(0)) + 1
+    return counts
+
+
+def settlement_csv_rows(statement: Statement) -> list[list[str]]:
+    header = ["partner", "collected", "costs", "share_basis_weight", "entitled", "result", "balance"]
+    rows = [header]
+    for line in statement.lines:
+        rows.append([statement.names[line.partner].short_name, str(line.collected), str(line.costs),
+                     str(line.weight), str(line.entitled), str(line.result), str(line.balance)])
+    rows.append([])
+    rows.append(["transfer_from", "transfer_to", "amount"])
+    for move in statement.transfers:
+        rows.append([statement.names[move.payer].short_name, statement.names[move.payee].short_name,
+                     str(move.amount)])
+    return rows
+
+
+def provider_event_apply(event) -> Payment | None:
+    """A payment provider's notification (already authenticated by the provider class): a succeeded payment is
+    recorded once per provider event id; other statuses change nothing. ``LookupError`` for an unknown invoice."""
+    if not event.succeeded:
+        return None
+    invoice = Invoice.objects.filter(number=event.invoice_number).first()
+    if invoice is None:
+        raise LookupError(f"Unknown invoice {event.invoice_number!r}.")
+    return payment_record(actor=None, invoice=invoice, amount=event.amount, method=PaymentMethod.PROVIDER,
+                          provider=event.provider, provider_event_id=event.event_id, reference=event.event_id)
