@@ -6,4 +6,4 @@ class FinanceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import policy_rules  # noqa: F401  (registers the finance policy rules)
+        from . import personal_data, policy_rules  # noqa: F401  (registers rules and personal-data handlers)

@@ -6,7 +6,10 @@
   officers of the issuing institution (view, record payments, credit notes); a partner system of the issuing
   institution with ``finance:read`` (view);
 * ``finance.costs_view`` — another partner's cost lines: only when the agreement in force shares costs
-  (``costs_shared``); each partner always sees its own.
+  (``costs_shared``); each partner always sees its own;
+* ``finance.edition_manage`` — an edition's financial set-up (terms, fee table, discounts, sponsors, grants,
+  budget versions): the issuing institution's finance officers and the programme's team leaders;
+* ``finance.cost_enter`` — a cost line: the finance officers of the institution bearing it, the team leaders.
 """
 
 from django.db.models import Q
@@ -115,3 +118,29 @@ def _costs_view(actor: Actor, obj) -> bool:
     version = agreement.versions.filter(status=AgreementStatus.IN_FORCE).order_by("-number").first() \
         if agreement else None
     return bool(version and version.costs_shared)
+
+
+@policy.rule("finance.edition_manage")
+def _edition_manage(actor: Actor, obj) -> bool:
+    if actor.is_partner_system:
+        return False
+    if obj is None:
+        return bool(actor.institutions_with_role(Role.FINANCE_OFFICER) or actor.targets_with_role(Role.TEAM_LEADER))
+    edition = _edition(obj)
+    if edition is None:
+        return False
+    if actor.has_role(Role.TEAM_LEADER, target=edition.programme_id):
+        return True
+    return edition.programme.issuing_institution_id in actor.institutions_with_role(Role.FINANCE_OFFICER)
+
+
+@policy.rule("finance.cost_enter")
+def _cost_enter(actor: Actor, obj) -> bool:
+    if actor.is_partner_system:
+        return False
+    if obj is None:
+        return bool(actor.institutions_with_role(Role.FINANCE_OFFICER) or actor.targets_with_role(Role.TEAM_LEADER))
+    edition = obj.budget.edition
+    if actor.has_role(Role.TEAM_LEADER, target=edition.programme_id):
+        return True
+    return obj.borne_by_id in actor.institutions_with_role(Role.FINANCE_OFFICER)

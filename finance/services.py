@@ -21,13 +21,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from admissions.api import Application, ApplicationStatus, Enrolment, application_payment_received
-from consortium.api import AgreementStatus, DomainError, Institution, TransitionError, audit, policy
+from consortium.api import AgreementStatus, DomainError, Institution, TransitionError, audit, policy, save_validated
 from programmes.api import Edition
 
 from . import settlement as rules
 from .models import (
     Budget,
     BudgetKind,
+    CostLine,
     CreditNote,
     Discount,
     DiscountKind,
@@ -463,3 +464,120 @@ def provider_event_apply(event) -> Payment | None:
         raise LookupError(f"Unknown invoice {event.invoice_number!r}.")
     return payment_record(actor=None, invoice=invoice, amount=event.amount, method=PaymentMethod.PROVIDER,
                           provider=event.provider, provider_event_id=event.event_id, reference=event.event_id)
+
+
+# --- Setting up an edition's finances (finance officers, team leaders) --------------------------------------------
+
+FEE_FIELDS = ("profile", "track", "amount")
+DISCOUNT_FIELDS = ("name", "rule", "kind", "value", "valid_until", "profile", "email_domains")
+SPONSORSHIP_FIELDS = ("sponsor_name", "sponsor_address", "sponsor_vat_number", "sponsor_email", "learner_emails",
+                      "places")
+GRANT_FIELDS = ("funder", "received_by", "amount", "participants_covered", "eligibility_notes")
+COST_LINE_FIELDS = ("category", "description", "borne_by", "quantity", "unit_cost", "per_learner")
+TERMS_FIELDS = ("vat_rate", "vat_note", "payment_terms_days", "refund_percent_after_start")
+
+
+def _create(actor, model, edition: Edition, data: dict, fields, action: str):
+    policy.require(actor, "finance.edition_manage", edition)
+    obj = model(edition=edition, **{f: data[f] for f in fields if f in data})
+    save_validated(obj)
+    _record(actor, action, obj, edition, {f: str(getattr(obj, f)) for f in fields if f in data})
+    return obj
+
+
+@transaction.atomic
+def fee_set(*, actor, edition: Edition, data: dict) -> Fee:
+    """The fee for a profile and track (replaces the existing line for them)."""
+    policy.require(actor, "finance.edition_manage", edition)
+    fee = Fee.objects.filter(edition=edition, profile=data.get("profile", ""), track=data["track"]).first() \
+        or Fee(edition=edition, profile=data.get("profile", ""), track=data["track"])
+    fee.amount = data["amount"]
+    save_validated(fee)
+    _record(actor, "fee.set", fee, edition, {"profile": fee.profile, "track": fee.track, "amount": str(fee.amount)})
+    return fee
+
+
+@transaction.atomic
+def discount_add(*, actor, edition: Edition, data: dict) -> Discount:
+    return _create(actor, Discount, edition, data, DISCOUNT_FIELDS, "discount.added")
+
+
+@transaction.atomic
+def sponsorship_add(*, actor, edition: Edition, data: dict) -> Sponsorship:
+    return _create(actor, Sponsorship, edition, data, SPONSORSHIP_FIELDS, "sponsorship.added")
+
+
+@transaction.atomic
+def grant_add(*, actor, edition: Edition, data: dict) -> Grant:
+    return _create(actor, Grant, edition, data, GRANT_FIELDS, "grant.added")
+
+
+@transaction.atomic
+def terms_set(*, actor, edition: Edition, data: dict) -> EditionFinance:
+    policy.require(actor, "finance.edition_manage", edition)
+    terms_obj = EditionFinance.objects.filter(edition=edition).first() or EditionFinance(edition=edition)
+    for name in TERMS_FIELDS:
+        if name in data:
+            setattr(terms_obj, name, data[name])
+    save_validated(terms_obj)
+    _record(actor, "finance_terms.set", terms_obj, edition, {f: str(getattr(terms_obj, f)) for f in TERMS_FIELDS})
+    return terms_obj
+
+
+@transaction.atomic
+def setting_delete(*, actor, obj) -> None:
+    """Remove a fee line, a discount or a sponsor (invoices already issued keep their amounts and lines)."""
+    if not isinstance(obj, Fee | Discount | Sponsorship):
+        raise TypeError("Only fee lines, discounts and sponsors are removed this way.")
+    edition = obj.edition
+    policy.require(actor, "finance.edition_manage", edition)
+    if isinstance(obj, Sponsorship) and obj.invoices.exists():
+        raise DomainError(_("%(sponsor)s was already invoiced: a sponsor with invoices stays.") % {
+            "sponsor": obj.sponsor_name})
+    _record(actor, f"{obj._meta.model_name}.deleted", obj, edition, {"was": str(obj)})
+    obj.delete()
+
+
+@transaction.atomic
+def budget_start(*, actor, edition: Edition, kind: str) -> Budget:
+    """A new version of the planned or actual budget, starting from the latest version of that kind (or, for the
+    first actual budget, from the latest planned one)."""
+    policy.require(actor, "finance.edition_manage", edition)
+    if kind not in BudgetKind.values:
+        raise DomainError(_("Choose planned or actual."))
+    Edition.objects.select_for_update().filter(pk=edition.pk).first()  # two officers starting versions at once
+    previous = Budget.objects.filter(edition=edition, kind=kind).order_by("-version").first()
+    source = previous or (Budget.objects.filter(edition=edition, kind=BudgetKind.PLANNED).order_by("-version").first()
+                          if kind == BudgetKind.ACTUAL else None)
+    budget = Budget.objects.create(edition=edition, kind=kind, version=(previous.version + 1) if previous else 1,
+                                   created_by=actor if getattr(actor, "is_authenticated", False) else None)
+    if source is not None:
+        CostLine.objects.bulk_create([CostLine(budget=budget, **{f: getattr(line, f) for f in COST_LINE_FIELDS})
+                                      for line in source.lines.all()])
+    _record(actor, "budget.started", budget, edition, {"kind": kind, "version": budget.version})
+    return budget
+
+
+@transaction.atomic
+def cost_line_add(*, actor, budget: Budget, data: dict) -> CostLine:
+    """A cost line borne by one of the programme's partners. A finance officer enters its own institution's lines;
+    a team leader any partner's."""
+    edition = budget.edition
+    line = CostLine(budget=budget, **{f: data[f] for f in COST_LINE_FIELDS if f in data})
+    policy.require(actor, "finance.cost_enter", line)
+    partners = set(edition.programme.partners.values_list("institution_id", flat=True))
+    if line.borne_by_id not in partners:
+        raise ValidationError({"borne_by": [_("Only a partner of the programme bears its costs.")]})
+    save_validated(line)
+    _record(actor, "cost_line.added", line, edition, {"description": line.description, "amount": str(line.amount),
+                                                      "borne_by": str(line.borne_by)},
+            institution_id=line.borne_by_id)
+    return line
+
+
+@transaction.atomic
+def cost_line_delete(*, actor, line: CostLine) -> None:
+    policy.require(actor, "finance.cost_enter", line)
+    _record(actor, "cost_line.deleted", line, line.budget.edition, {"was": line.description},
+            institution_id=line.borne_by_id)
+    line.delete()

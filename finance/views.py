@@ -18,12 +18,13 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from consortium.api import DomainError, policy
-from consortium.web import PolicyMixin, PolicyTemplateView, ServiceFormView
+from consortium.api import DomainError, Institution, policy
+from consortium.web import PolicyMixin, PolicyTemplateView, ServiceActionView, ServiceFormView
 from programmes.api import Edition, Programme
 
 from . import payments, plan, selectors, services
-from .forms import CreditNoteForm, PaymentForm
+from .forms import CreditNoteForm, PaymentForm, edition_forms
+from .models import Budget, CostLine, Discount, Fee, Sponsorship
 
 
 class MyInvoicesView(PolicyTemplateView):
@@ -144,6 +145,8 @@ class EditionFinanceView(EditionMixin, PolicyTemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(selectors.edition_overview(self.request.user, self.edition))
+        context["can_manage"] = policy.can(self.request.user, "finance.edition_manage", self.edition)
+        context["can_enter_costs"] = policy.can(self.request.user, "finance.cost_enter")
         return context
 
 
@@ -234,3 +237,134 @@ class BusinessPlanView(PolicyTemplateView):
         context.update(programme=self.programme, years=years, chart=plan.chart(years[0]) if years else None,
                        first=years[0] if years else None)
         return context
+
+
+# --- Setting up an edition (issuing institution's finance officers, team leaders) --------------------------------
+
+SETTINGS = {
+    # kind: (form key, service, title, success message)
+    "fee": ("fee", services.fee_set, _("Set a fee"), _("The fee table is updated.")),
+    "discount": ("discount", services.discount_add, _("Add a discount"), _("The discount is added.")),
+    "sponsor": ("sponsor", services.sponsorship_add, _("Add a sponsor"), _("The sponsor is added.")),
+    "grant": ("grant", services.grant_add, _("Record public funding"), _("The grant is recorded.")),
+    "terms": ("terms", services.terms_set, _("Financial terms"), _("The financial terms are saved.")),
+}
+
+
+class EditionSettingView(EditionMixin, ServiceFormView):
+    """One form per kind of setting (``kind`` in the URL): fee line, discount, sponsor, grant, terms."""
+
+    policy_action = "finance.edition_manage"
+
+    def dispatch(self, request, *args, **kwargs):
+        if kwargs.get("kind") not in SETTINGS:
+            raise Http404
+        self.form_key, self.service, self.title, self.success_message = SETTINGS[kwargs["kind"]]
+        self.submit_label = _("Save")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_class(self):
+        return edition_forms()[self.form_key]
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        if self.form_key == "terms":
+            kwargs["instance"] = services.terms(self.edition)
+        return kwargs
+
+    def perform(self, form):
+        return self.service(actor=self.request.user, edition=self.edition, data=form.cleaned_data)
+
+    def get_success_url_for(self, _result) -> str:
+        return reverse("finance-edition", args=[self.edition.pk])
+
+    def get_cancel_url(self) -> str:
+        return reverse("finance-edition", args=[self.edition.pk])
+
+
+class SettingDeleteView(EditionMixin, ServiceActionView):
+    policy_action = "finance.edition_manage"
+    success_message = _("Removed.")
+    models = {"fee": Fee, "discount": Discount, "sponsor": Sponsorship}
+
+    def perform(self):
+        model = self.models.get(self.kwargs["kind"])
+        if model is None:
+            raise Http404
+        obj = get_object_or_404(model, pk=self.kwargs["item"], edition=self.edition)
+        services.setting_delete(actor=self.request.user, obj=obj)
+
+    def get_redirect_url(self) -> str:
+        return reverse("finance-edition", args=[self.edition.pk])
+
+
+class BudgetStartView(EditionMixin, ServiceActionView):
+    policy_action = "finance.edition_manage"
+    success_message = _("A new budget version is started from the previous one.")
+
+    def perform(self):
+        services.budget_start(actor=self.request.user, edition=self.edition, kind=self.request.POST.get("kind", ""))
+
+    def get_redirect_url(self) -> str:
+        return reverse("finance-edition", args=[self.edition.pk])
+
+
+class BudgetMixin(PolicyMixin):
+    def get_policy_object(self):
+        if getattr(self, "budget", None) is None:
+            self.budget = get_object_or_404(Budget.objects.select_related("edition__programme"), pk=self.kwargs["pk"])
+            if not policy.can(self.request.user, "finance.view", self.budget.edition):
+                raise Http404
+        return None  # cost_enter is decided per line, on the institution that bears it
+
+
+class CostLineAddView(BudgetMixin, ServiceFormView):
+    policy_action = "finance.cost_enter"
+    submit_label = _("Add the cost line")
+    success_message = _("The cost line is added.")
+
+    @property
+    def title(self):
+        return _("Add a cost line to %(budget)s") % {"budget": self.budget}
+
+    def get_form_class(self):
+        return edition_forms()["cost"]
+
+    def get_form(self, form_class=None):
+        """Only the partners whose costs this user enters: all of them for a team leader, else the user's own."""
+        form = super().get_form(form_class)
+        partners = Institution.objects.filter(pk__in=self.budget.edition.programme.partners.values("institution_id"))
+        actor = policy.actor_for(self.request.user)
+        if not (self.request.user.is_superuser
+                or actor.has_role("team_leader", target=self.budget.edition.programme_id)):
+            partners = partners.filter(pk__in=actor.institutions_with_role("finance_officer"))
+        form.fields["borne_by"].queryset = partners
+        return form
+
+    def perform(self, form):
+        return services.cost_line_add(actor=self.request.user, budget=self.budget, data=form.cleaned_data)
+
+    def get_success_url_for(self, _result) -> str:
+        return reverse("finance-edition", args=[self.budget.edition_id])
+
+    def get_cancel_url(self) -> str:
+        return reverse("finance-edition", args=[self.budget.edition_id])
+
+
+class CostLineDeleteView(ServiceActionView):
+    policy_action = "finance.cost_enter"
+    success_message = _("The cost line is removed.")
+
+    def get_policy_object(self):
+        if getattr(self, "line", None) is None:
+            self.line = get_object_or_404(CostLine.objects.select_related("budget__edition__programme", "borne_by"),
+                                          pk=self.kwargs["pk"])
+            if not policy.can(self.request.user, "finance.costs_view", self.line):
+                raise Http404
+        return self.line
+
+    def perform(self):
+        services.cost_line_delete(actor=self.request.user, line=self.line)
+
+    def get_redirect_url(self) -> str:
+        return reverse("finance-edition", args=[self.line.budget.edition_id])

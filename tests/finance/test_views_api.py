@@ -209,3 +209,13 @@ def test_public_programme_page_shows_the_fee_table(fin, client):
     assert f"Fees of edition {fin.edition.intake_code}" in html
     assert "1500.00" in html and "600.00" in html and "Job seeker" in html and "Early bird: 10.00 %" in html
     assert "Exempt from VAT" in html
+
+
+def test_personal_data_export_lists_invoices_and_erasure_keeps_them(invoiced):
+    from consortium.api import personal_data
+
+    learner = invoiced.application.applicant
+    exported = personal_data.export_user(learner)["finance"]
+    assert [row["number"] for row in exported] == [invoiced.invoice.number] and exported[0]["total"] == "1350.00"
+    personal_data.erase_user(learner)
+    assert Invoice.objects.filter(pk=invoiced.invoice.pk).exists()
