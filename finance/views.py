@@ -24,7 +24,7 @@ from programmes.api import Edition, Programme
 
 from . import payments, plan, selectors, services
 from .forms import CreditNoteForm, PaymentForm, edition_forms
-from .models import Budget, CostLine, Discount, Fee, Sponsorship
+from .models import Budget, CostLine, Discount, Fee, Payment, Sponsorship
 
 
 class MyInvoicesView(PolicyTemplateView):
@@ -368,3 +368,45 @@ class CostLineDeleteView(ServiceActionView):
 
     def get_redirect_url(self) -> str:
         return reverse("finance-edition", args=[self.line.budget.edition_id])
+
+
+class SettlementPdfView(EditionMixin, View):
+    policy_action = "finance.view"
+    http_method_names = ["get"]
+
+    def get(self, request, *args, **kwargs):
+        from .rendering import render_settlement_pdf
+
+        overview = selectors.edition_overview(request.user, self.edition)
+        if overview["statement"] is None:
+            return HttpResponse(overview["statement_error"], status=409, content_type="text/plain; charset=utf-8")
+        pdf = render_settlement_pdf(overview["statement"], overview["statement_rows"], overview["transfer_rows"])
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="settlement-{self.edition.intake_code}.pdf"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class ReceiptView(PolicyMixin, View):
+    """A receipt for one payment (not a refund), for whoever may see its invoice."""
+
+    policy_action = "finance.invoice_view"
+    http_method_names = ["get"]
+
+    def get_policy_object(self):
+        if getattr(self, "payment", None) is None:
+            payment = get_object_or_404(Payment.objects.select_related("invoice__issuer", "invoice__edition__programme",
+                                                                       "invoice__application"),
+                                        pk=self.kwargs["pk"], amount__gt=0)
+            if not policy.can(self.request.user, "finance.invoice_view", payment.invoice):
+                raise Http404
+            self.payment = payment
+        return self.payment.invoice
+
+    def get(self, request, *args, **kwargs):
+        from .rendering import render_receipt_pdf
+
+        response = HttpResponse(render_receipt_pdf(self.payment), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="receipt-{self.payment.invoice.number}.pdf"'
+        response["Cache-Control"] = "private, no-store"
+        return response

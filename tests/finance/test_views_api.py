@@ -219,3 +219,24 @@ def test_personal_data_export_lists_invoices_and_erasure_keeps_them(invoiced):
     assert [row["number"] for row in exported] == [invoiced.invoice.number] and exported[0]["total"] == "1350.00"
     personal_data.erase_user(learner)
     assert Invoice.objects.filter(pk=invoiced.invoice.pk).exists()
+
+
+def test_receipts_and_the_settlement_pdf(invoiced, client):
+    from pypdf import PdfReader
+
+    f = invoiced
+    payment = services.payment_record(actor=fresh(f.ua_finance), invoice=f.invoice, amount=D("350.00"),
+                                      reference="BANK-77")
+    client.force_login(f.application.applicant)
+    assert reverse("payment-receipt", args=[payment.pk]) in client.get(reverse("my-invoices")).content.decode()
+    receipt = client.get(reverse("payment-receipt", args=[payment.pk]))
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(receipt.content)).pages)
+    assert receipt.status_code == 200 and "350.00" in text and f.invoice.number in text and "BANK-77" in text
+    client.force_login(f.ub_finance)
+    assert client.get(reverse("payment-receipt", args=[payment.pk])).status_code == 404
+    version = agreement(f)
+    RevenueShareFactory(version=version, institution=f.ua, percent=D("50"))
+    RevenueShareFactory(version=version, institution=f.ub, percent=D("50"))
+    statement = client.get(reverse("finance-settlement-pdf", args=[f.edition.pk]))
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(statement.content)).pages)
+    assert statement.status_code == 200 and "UA pays UB" in text and "175.00" in text
