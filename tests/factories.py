@@ -628,3 +628,154 @@ class StatusEntryFactory(DjangoModelFactory):
         from certification.vc import status
 
         return status.entry_for(credential)
+
+
+# --- Finance -----------------------------------------------------------------------------------------------------
+
+from finance import models as fm  # noqa: E402
+
+
+class EditionFinanceFactory(DjangoModelFactory):
+    class Meta:
+        model = fm.EditionFinance
+        django_get_or_create = ("edition",)
+
+    edition = factory.SubFactory(EditionFactory)
+
+
+class FeeFactory(DjangoModelFactory):
+    class Meta:
+        model = fm.Fee
+
+    edition = factory.SubFactory(EditionFactory)
+    profile = ""
+    track = "assessed"
+    amount = Decimal("1200.00")
+
+
+class DiscountFactory(DjangoModelFactory):
+    class Meta:
+        model = fm.Discount
+
+    edition = factory.SubFactory(EditionFactory)
+    name = factory.Sequence(lambda n: f"Early bird {n}")
+    rule = "early_bird"
+    kind = "percent"
+    value = Decimal("10")
+    valid_until = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=30))
+
+
+class SponsorshipFactory(DjangoModelFactory):
+    class Meta:
+        model = fm.Sponsorship
+
+    edition = factory.SubFactory(EditionFactory)
+    sponsor_name = factory.Sequence(lambda n: f"Sponsor {n}")
+    sponsor_email = "billing@sponsor.example"
+    places = 2
+
+
+class BudgetFactory(DjangoModelFactory):
+    class Meta:
+        model = fm.Budget
+
+    edition = factory.SubFactory(EditionFactory)
+    kind = "planned"
+    version = factory.Sequence(lambda n: n + 1)
+
+
+class CostLineFactory(DjangoModelFactory):
+    class Meta:
+        model = fm.CostLine
+
+    budget = factory.SubFactory(BudgetFactory)
+    category = "teaching"
+    description = "Teaching hours"
+    borne_by = factory.SelfAttribute("budget.edition.programme.lead_institution")
+    quantity = Decimal("20")
+    unit_cost = Decimal("80.00")
+
+
+class GrantFactory(DjangoModelFactory):
+    class Meta:
+        model = fm.Grant
+
+    edition = factory.SubFactory(EditionFactory)
+    funder = "Erasmus+ Blended Intensive Programme"
+    received_by = factory.SelfAttribute("edition.programme.lead_institution")
+    amount = Decimal("6000.00")
+    participants_covered = 15
+
+
+class NumberSequenceFactory(DjangoModelFactory):
+    class Meta:
+        model = fm.NumberSequence
+
+    institution = factory.SubFactory(InstitutionFactory)
+    kind = "invoice"
+    year = 2026
+
+
+class InvoiceFactory(DjangoModelFactory):
+    """An issued invoice, numbered through the service (the next number of the issuer's series)."""
+
+    class Meta:
+        model = fm.Invoice
+
+    application = factory.SubFactory(ApplicationFactory, status="offer_accepted")
+
+    @classmethod
+    def _create(cls, model_class, application, **kwargs):
+        from finance import services
+
+        FeeFactory(edition=application.edition, track=application.track)
+        return services.invoice_issue(actor=None, application=application)
+
+
+class InvoiceLineFactory(DjangoModelFactory):
+    class Meta:
+        model = fm.InvoiceLine
+
+    invoice = factory.SubFactory(InvoiceFactory)
+    position = 9
+    description = "Adjustment"
+    amount = Decimal("0.00")
+
+
+class PaymentFactory(DjangoModelFactory):
+    class Meta:
+        model = fm.Payment
+
+    invoice = factory.SubFactory(InvoiceFactory)
+    amount = Decimal("100.00")
+    method = "manual"
+    reference = "BANK-1"
+    received_on = factory.LazyFunction(dt.date.today)
+
+
+class CreditNoteFactory(DjangoModelFactory):
+    """A credit note issued through the service (numbered in the issuer's credit-note series)."""
+
+    class Meta:
+        model = fm.CreditNote
+
+    invoice = factory.SubFactory(InvoiceFactory)
+
+    @classmethod
+    def _create(cls, model_class, invoice, **kwargs):
+        from finance import services
+
+        return services.credit_note_issue(actor=None, invoice=invoice, amount=Decimal("100.00"), reason="Correction",
+                                          check_policy=False)
+
+
+class PlanYearFactory(DjangoModelFactory):
+    class Meta:
+        model = fm.PlanYear
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    year = factory.Sequence(lambda n: 2027 + n % 50)
+    learners_per_edition = 25
+    average_fee = Decimal("980.00")
+    fixed_cost_per_edition = Decimal("14500.00")
+    variable_cost_per_learner = Decimal("120.00")

@@ -18,7 +18,8 @@ def test_issuer_officer_sets_fees_discounts_sponsors_terms_and_grants(fin, clien
     page = client.get(reverse("finance-edition", args=[f.edition.pk])).content.decode()
     assert reverse("finance-setting", args=[f.edition.pk, "fee"]) in page
     url = lambda kind: reverse("finance-setting", args=[f.edition.pk, kind])  # noqa: E731
-    assert client.post(url("fee"), {"profile": "job_seeker", "track": "assessed", "amount": "550.00"}).status_code == 302
+    response = client.post(url("fee"), {"profile": "job_seeker", "track": "assessed", "amount": "550.00"})
+    assert response.status_code == 302
     assert Fee.objects.get(edition=f.edition, profile="job_seeker", track="assessed").amount == D("550.00")
     negative = client.post(url("fee"), {"profile": "", "track": "assessed", "amount": "-1"})
     assert negative.status_code == 200 and "greater than or equal to 0" in negative.content.decode()
