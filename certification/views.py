@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,7 +21,7 @@ from django.views import View
 
 from admissions.api import Enrolment
 from consortium.api import policy
-from consortium.web import PolicyMixin, PolicyTemplateView, ServiceActionView, ServiceFormView
+from consortium.web import PolicyMixin, PolicyTemplateView, ServiceActionView, ServiceFormView, private_download
 from programmes.api import Edition
 
 from . import selectors, services
@@ -302,10 +302,7 @@ class TranscriptView(PolicyMixin, View):
             messages.error(request, _("The transcript could not be produced: %(e)s") % {"e": exc})
             return HttpResponseRedirect(reverse("my-credentials"))
         name = f"transcript-{self.object.edition.programme.code}-{self.object.edition.intake_code}"
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{name}{"-provisional" if provisional else ""}.pdf"'
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_download(pdf, f"{name}{'-provisional' if provisional else ''}.pdf")
 
 
 class DocumentDownloadView(PolicyMixin, View):
@@ -327,14 +324,8 @@ class DocumentDownloadView(PolicyMixin, View):
             raise Http404
         credential = document.credential
         slot = f"-{document.institution.short_name}" if document.institution_id else ""
-        response = FileResponse(
-            document.file.open("rb"),
-            content_type="application/pdf",
-            as_attachment=True,
-            filename=f"{document.kind}{slot}-{credential.credential_id}-v{credential.version}.pdf",
-        )
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_download(document.file.open("rb"),
+                                f"{document.kind}{slot}-{credential.credential_id}-v{credential.version}.pdf")
 
 
 # --- Public verification ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import AccessMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponseRedirect
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
@@ -161,3 +161,14 @@ class ServiceActionView(PolicyMixin, View):
             if self.success_message:
                 messages.success(request, self.success_message)
         return HttpResponseRedirect(self.get_redirect_url())
+
+
+def private_download(content, filename: str, content_type: str = "application/pdf") -> HttpResponse:
+    """A download of private data (bytes, or an open file): an attachment that no cache keeps."""
+    if isinstance(content, bytes | str):
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    else:
+        response = FileResponse(content, content_type=content_type, as_attachment=True, filename=filename)
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -5,12 +5,13 @@ credit notes, and the payment providers' webhook."""
 from __future__ import annotations
 
 import csv
+import io
 import uuid
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -19,7 +20,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from consortium.api import DomainError, Institution, policy
-from consortium.web import PolicyMixin, PolicyTemplateView, ServiceActionView, ServiceFormView
+from consortium.web import PolicyMixin, PolicyTemplateView, ServiceActionView, ServiceFormView, private_download
 from programmes.api import Edition, Programme
 
 from . import payments, plan, selectors, services
@@ -56,10 +57,7 @@ class InvoiceDownloadView(InvoiceMixin, View):
 
     def get(self, request, *args, **kwargs):
         invoice = services.invoice_render(self.invoice.pk)  # rendered already, unless its worker has not run yet
-        response = FileResponse(invoice.pdf.open("rb"), content_type="application/pdf", as_attachment=True,
-                                filename=f"{invoice.number}.pdf")
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_download(invoice.pdf.open("rb"), f"{invoice.number}.pdf")
 
 
 class DemoPayView(InvoiceMixin, View):
@@ -159,12 +157,10 @@ class SettlementCsvView(EditionMixin, View):
             statement = services.settlement(self.edition)
         except DomainError as exc:
             return HttpResponse(exc.message, status=409, content_type="text/plain; charset=utf-8")
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="settlement-{self.edition.intake_code}.csv"'
-        writer = csv.writer(response)
-        for row in services.settlement_csv_rows(statement):
-            writer.writerow(row)
-        return response
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(services.settlement_csv_rows(statement))
+        return private_download(buffer.getvalue(), f"settlement-{self.edition.intake_code}.csv",
+                                "text/csv; charset=utf-8")
 
 
 class InvoiceDetailView(InvoiceMixin, PolicyTemplateView):
@@ -381,10 +377,7 @@ class SettlementPdfView(EditionMixin, View):
         if overview["statement"] is None:
             return HttpResponse(overview["statement_error"], status=409, content_type="text/plain; charset=utf-8")
         pdf = render_settlement_pdf(overview["statement"], overview["statement_rows"], overview["transfer_rows"])
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="settlement-{self.edition.intake_code}.pdf"'
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_download(pdf, f"settlement-{self.edition.intake_code}.pdf")
 
 
 class ReceiptView(PolicyMixin, View):
@@ -406,7 +399,4 @@ class ReceiptView(PolicyMixin, View):
     def get(self, request, *args, **kwargs):
         from .rendering import render_receipt_pdf
 
-        response = HttpResponse(render_receipt_pdf(self.payment), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="receipt-{self.payment.invoice.number}.pdf"'
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_download(render_receipt_pdf(self.payment), f"receipt-{self.payment.invoice.number}.pdf")

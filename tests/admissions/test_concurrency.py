@@ -7,7 +7,6 @@ SQLite has no row locks: the tests skip there, except in CI (env ``CI``), where 
 """
 
 import os
-import threading
 import time
 
 import pytest
@@ -18,6 +17,7 @@ from admissions.models import Application, ApplicationStatus
 from consortium.api import DomainError, TransitionError
 from consortium.models import User
 
+from ..concurrency import race
 from ..factories import RoleAssignmentFactory, StaffFactory
 from .test_services import make_admissions, submit, who
 
@@ -48,30 +48,6 @@ def slow_count(monkeypatch):
         return free
 
     monkeypatch.setattr(services, "_has_place", slow)
-
-
-def race(*calls):
-    """Run each call in its own thread and connection, all released together; return (outcome, value)."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, prepare, act):
-        try:
-            args = prepare()  # read what the call needs before the start, on this thread's connection
-            barrier.wait(timeout=10)
-            results[index] = ("ok", act(*args))
-        except Exception as exc:  # reported to the test, which asserts on it
-            results[index] = ("error", exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, *call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
-    return results
 
 
 def admit(admin_pk, application_pk):

@@ -3,7 +3,6 @@ concurrency), the revoked credential's bit only, the GZIP + multibase base64url 
 BitstringStatusListCredential, signed with a Data Integrity proof."""
 
 import json
-import threading
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -13,6 +12,8 @@ from django.urls import reverse
 from certification import services
 from certification.models import StatusEntry, StatusList
 from certification.vc import integrity, keys, ob3, status
+
+from ..concurrency import errors, race
 
 
 def issue(c, i):
@@ -153,24 +154,7 @@ def test_status_list_is_unsigned_without_a_key_and_404_without_a_list(awardable)
 
 
 def _concurrently(*jobs):
-    barrier = threading.Barrier(len(jobs))
-    errors = []
-
-    def run(job):
-        try:
-            barrier.wait(timeout=10)
-            job()
-        except Exception as e:  # reported by the test
-            errors.append(e)
-        finally:
-            connection.close()  # each thread has its own connection
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    assert not errors, errors
+    assert not errors(race(*jobs, timeout=30))
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,7 +4,6 @@ credit notes and refunds on withdrawal."""
 
 import datetime as dt
 import io
-import threading
 from decimal import Decimal as D
 
 import pytest
@@ -20,6 +19,7 @@ from finance import services
 from finance.models import CreditNote, Invoice, NumberSequence, Payment, Sponsorship
 from finance.payments import FakeProvider, InvalidWebhook
 
+from ..concurrency import errors, race
 from .conftest import accept, admitted, fresh
 
 # --- Pricing and issuing -----------------------------------------------------------------------------------------
@@ -220,25 +220,7 @@ def test_two_concurrent_enrolments_get_consecutive_numbers(world):
 
     f = build(world)
     applications = [admitted(f, status="offer_accepted") for _ in range(6)]
-    barrier = threading.Barrier(len(applications))
-    errors = []
-
-    def issue(application):
-        from django.db import connections
-
-        try:
-            barrier.wait(timeout=10)
-            services.invoice_issue(actor=None, application=application)
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=issue, args=(a,)) for a in applications]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+    results = race(*[lambda a=a: services.invoice_issue(actor=None, application=a) for a in applications])
+    assert not errors(results), errors(results)
     numbers = sorted(Invoice.objects.filter(edition=f.edition).values_list("sequence_number", flat=True))
     assert numbers == list(range(1, len(applications) + 1))  # no gap, no duplicate
