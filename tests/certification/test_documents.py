@@ -159,7 +159,7 @@ def test_documents_use_the_primary_language_texts_only(awardable, render_all):
     supplement = next(d for d in render_all(credential) if d.kind == DocumentKind.SUPPLEMENT)
     assert supplement.language == "es"
     text = document_text(supplement)
-    assert_contains(text, "Calificación", "Microcredencial", "Access requirements Un título de grado")
+    assert_contains(text, "Calificación", "Microcredencial", "Access requirements: Un título de grado")
     assert "bachelor's degree" not in text
 
 
