@@ -54,12 +54,13 @@ def _date():
 
 
 def edition_forms():
-    from .models import CostLine, Discount, EditionFinance, Fee, Grant, Sponsorship
+    from .models import CostLine, Discount, EditionFinance, Fee, Grant, PlanYear, Sponsorship
     from .services import (
         COST_LINE_FIELDS,
         DISCOUNT_FIELDS,
         FEE_FIELDS,
         GRANT_FIELDS,
+        PLAN_FIELDS,
         SPONSORSHIP_FIELDS,
         TERMS_FIELDS,
     )
@@ -71,4 +72,5 @@ def edition_forms():
         "grant": model_form(Grant, GRANT_FIELDS),
         "terms": model_form(EditionFinance, TERMS_FIELDS),
         "cost": model_form(CostLine, COST_LINE_FIELDS),
+        "plan": model_form(PlanYear, PLAN_FIELDS),
     }

@@ -144,3 +144,14 @@ def _cost_enter(actor: Actor, obj) -> bool:
     if actor.has_role(Role.TEAM_LEADER, target=edition.programme_id):
         return True
     return obj.borne_by_id in actor.institutions_with_role(Role.FINANCE_OFFICER)
+
+
+@policy.rule("finance.plan_manage")
+def _plan_manage(actor: Actor, obj) -> bool:
+    """A programme's business plan: its team leaders and the issuing institution's finance officers."""
+    if actor.is_partner_system:
+        return False
+    if obj is None:
+        return bool(actor.institutions_with_role(Role.FINANCE_OFFICER) or actor.targets_with_role(Role.TEAM_LEADER))
+    return actor.has_role(Role.TEAM_LEADER, target=obj.pk) or (
+        obj.issuing_institution_id in actor.institutions_with_role(Role.FINANCE_OFFICER))

@@ -581,3 +581,23 @@ def cost_line_delete(*, actor, line: CostLine) -> None:
     _record(actor, "cost_line.deleted", line, line.budget.edition, {"was": line.description},
             institution_id=line.borne_by_id)
     line.delete()
+
+
+PLAN_FIELDS = ("year", "editions", "learners_per_edition", "average_fee", "fixed_cost_per_edition",
+               "variable_cost_per_learner", "public_funding")
+
+
+@transaction.atomic
+def plan_year_set(*, actor, programme, data: dict):
+    """One year of the programme's medium-term plan (replaces that year's figures)."""
+    from .models import PlanYear
+
+    policy.require(actor, "finance.plan_manage", programme)
+    row = PlanYear.objects.filter(programme=programme, year=data["year"]).first() or PlanYear(programme=programme)
+    for name in PLAN_FIELDS:
+        if name in data:
+            setattr(row, name, data[name])
+    save_validated(row)
+    audit.record(actor, "plan_year.set", row, {f: str(getattr(row, f)) for f in PLAN_FIELDS},
+                 consortium_id=programme.consortium_id, institution_id=programme.issuing_institution_id)
+    return row

@@ -20,6 +20,7 @@ urlpatterns = [
     path("finance/budgets/<uuid:pk>/lines/new/", views.CostLineAddView.as_view(), name="finance-cost-add"),
     path("finance/cost-lines/<uuid:pk>/delete/", views.CostLineDeleteView.as_view(), name="finance-cost-delete"),
     path("finance/programmes/<uuid:pk>/plan/", views.BusinessPlanView.as_view(), name="finance-plan"),
+    path("finance/programmes/<uuid:pk>/plan/years/", views.PlanYearView.as_view(), name="finance-plan-year"),
     path("finance/invoices/<uuid:pk>/", views.InvoiceDetailView.as_view(), name="finance-invoice"),
     path("finance/invoices/<uuid:pk>/payments/new/", views.PaymentRecordView.as_view(), name="finance-payment-add"),
     path("finance/invoices/<uuid:pk>/credit-notes/new/", views.CreditNoteView.as_view(), name="finance-credit-add"),

@@ -231,8 +231,44 @@ class BusinessPlanView(PolicyTemplateView):
         context = super().get_context_data(**kwargs)
         years = selectors.business_plan(self.programme)
         context.update(programme=self.programme, years=years, chart=plan.chart(years[0]) if years else None,
-                       first=years[0] if years else None)
+                       first=years[0] if years else None,
+                       can_plan=policy.can(self.request.user, "finance.plan_manage", self.programme))
         return context
+
+
+class PlanYearView(ServiceFormView):
+    """Set one year of a programme's plan (team leader, issuing institution's finance officers)."""
+
+    policy_action = "finance.plan_manage"
+    submit_label = _("Save the year")
+    success_message = _("The plan is updated.")
+    title = _("A year of the business plan")
+    intro = _("Projected editions and learners, the average fee actually paid (after discounts) and the full cost. "
+              "Saving a year that exists replaces its figures.")
+
+    def get_policy_object(self):
+        if getattr(self, "programme", None) is None:
+            self.programme = get_object_or_404(Programme, pk=self.kwargs["pk"])
+            if not policy.can(self.request.user, "finance.view", self.programme):
+                raise Http404
+        return self.programme
+
+    def get_form_class(self):
+        return edition_forms()["plan"]
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        form.validate_unique = lambda: None  # replacing an existing year is the point
+        return form
+
+    def perform(self, form):
+        return services.plan_year_set(actor=self.request.user, programme=self.programme, data=form.cleaned_data)
+
+    def get_success_url_for(self, _result) -> str:
+        return reverse("finance-plan", args=[self.programme.pk])
+
+    def get_cancel_url(self) -> str:
+        return reverse("finance-plan", args=[self.programme.pk])
 
 
 # --- Setting up an edition (issuing institution's finance officers, team leaders) --------------------------------

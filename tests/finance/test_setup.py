@@ -90,3 +90,25 @@ def test_budget_versions_and_each_partner_enters_its_own_cost_lines(fin, client)
     client.force_login(f.ua_finance)
     bad = client.post(reverse("finance-budget-start", args=[f.edition.pk]), {"kind": "dream"}, follow=True)
     assert "Choose planned or actual." in bad.content.decode()
+
+
+def test_team_leader_enters_the_plan_years_and_partners_cannot(fin, client):
+    from finance.models import PlanYear
+
+    from ..factories import RoleAssignmentFactory, StaffFactory
+
+    leader = StaffFactory(institution=fin.ua).user
+    RoleAssignmentFactory(user=leader, role="team_leader", target_id=fin.programme.pk, institution=fin.ua)
+    client.force_login(leader)
+    url = reverse("finance-plan-year", args=[fin.programme.pk])
+    data = {"year": "2027", "editions": "1", "learners_per_edition": "25", "average_fee": "980",
+            "fixed_cost_per_edition": "14500", "variable_cost_per_learner": "120", "public_funding": "0"}
+    assert client.post(url, data).status_code == 302
+    assert client.post(url, {**data, "learners_per_edition": "30"}).status_code == 302  # replaces 2027
+    assert PlanYear.objects.get(programme=fin.programme, year=2027).learners_per_edition == 30
+    assert client.post(url, {**data, "year": "1900"}).status_code == 200  # refused with the form's message
+    page = client.get(reverse("finance-plan", args=[fin.programme.pk])).content.decode()
+    assert "Set a year of the plan" in page and "29400.00" in page
+    client.force_login(fin.ub_finance)
+    assert client.post(url, {**data, "year": "2028"}).status_code == 403
+    assert not PlanYear.objects.filter(year=2028).exists()
