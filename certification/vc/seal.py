@@ -26,7 +26,7 @@ from typing import Any
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from django.conf import settings
 
@@ -47,10 +47,15 @@ class SealError(Exception):
 # --- Seal material ----------------------------------------------------------------------------------------------
 
 
+#: RSA, not ECDSA: pyHanko declares ISO/TS 32002 for an ECDSA (or EdDSA) signature, which makes the file PDF 2.0,
+#: and PDF/A-3 is a PDF 1.7 profile. A production seal on an EC key has the same effect (docs/credentials.md).
+DEMO_KEY_BITS = 3072
+
+
 def demo_seal_material(institution) -> tuple[bytes, bytes]:
-    """A new self-signed ECDSA P-256 seal certificate for ``institution`` (subject O=<legal name>, C=<country>):
+    """A new self-signed RSA-3072 seal certificate for ``institution`` (subject O=<legal name>, C=<country>):
     ``(key_pem, cert_pem)``. For demonstration and tests only; it is not a qualified seal."""
-    key = ec.generate_private_key(ec.SECP256R1())
+    key = rsa.generate_private_key(public_exponent=65537, key_size=DEMO_KEY_BITS)
     subject = x509.Name([
         x509.NameAttribute(NameOID.COMMON_NAME, f"{institution.legal_name} (demo seal)"[:64]),
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, institution.legal_name[:64]),

@@ -56,9 +56,14 @@ def test_every_issued_document_is_sealed_and_embeds_the_kept_signed_credential(a
         # The embedded JSON is exactly the kept copy, which the downloads serve too.
         assert check["credential"] == credential.signed_json
         assert verifier.is_valid(verifier.verify(check["credential"]))
-        # Still PDF/A-3 with the credential as an associated file, and the text still extractable.
+        # Still PDF/A-3 (a PDF 1.7 profile: no PDF 2.0 extension from the seal) with the credential as an
+        # associated file, and the text still extractable.
         reader = PdfReader(io.BytesIO(content))
-        assert "/AF" in reader.trailer["/Root"] and "Credential" in reader.pages[0].extract_text()
+        root = reader.trailer["/Root"]
+        assert "/AF" in root and credential.credential_id in reader.pages[0].extract_text()
+        assert root.get("/Version") in (None, "/1.7") and "/ISO_" not in root.get("/Extensions", {})
+        assert content.startswith(b"%PDF-1.7")
+        assert b"pdfaid:part" in root["/Metadata"].get_object().get_data()
 
 
 def test_signed_copy_is_signed_once_and_downloads_serve_it(awarded, client):
