@@ -120,12 +120,18 @@ def _costs_view(actor: Actor, obj) -> bool:
     return bool(version and version.costs_shared)
 
 
+def _may_act_on_finances(actor: Actor) -> bool:
+    """Changing finances needs a person (never a token) who is a finance officer or leads a programme."""
+    return not actor.is_partner_system and bool(actor.institutions_with_role(Role.FINANCE_OFFICER)
+                                                or actor.targets_with_role(Role.TEAM_LEADER))
+
+
 @policy.rule("finance.edition_manage")
 def _edition_manage(actor: Actor, obj) -> bool:
-    if actor.is_partner_system:
+    if not _may_act_on_finances(actor):
         return False
     if obj is None:
-        return bool(actor.institutions_with_role(Role.FINANCE_OFFICER) or actor.targets_with_role(Role.TEAM_LEADER))
+        return True
     edition = _edition(obj)
     if edition is None:
         return False
@@ -136,10 +142,10 @@ def _edition_manage(actor: Actor, obj) -> bool:
 
 @policy.rule("finance.cost_enter")
 def _cost_enter(actor: Actor, obj) -> bool:
-    if actor.is_partner_system:
+    if not _may_act_on_finances(actor):
         return False
     if obj is None:
-        return bool(actor.institutions_with_role(Role.FINANCE_OFFICER) or actor.targets_with_role(Role.TEAM_LEADER))
+        return True
     edition = obj.budget.edition
     if actor.has_role(Role.TEAM_LEADER, target=edition.programme_id):
         return True
@@ -149,9 +155,9 @@ def _cost_enter(actor: Actor, obj) -> bool:
 @policy.rule("finance.plan_manage")
 def _plan_manage(actor: Actor, obj) -> bool:
     """A programme's business plan: its team leaders and the issuing institution's finance officers."""
-    if actor.is_partner_system:
+    if not _may_act_on_finances(actor):
         return False
     if obj is None:
-        return bool(actor.institutions_with_role(Role.FINANCE_OFFICER) or actor.targets_with_role(Role.TEAM_LEADER))
+        return True
     return actor.has_role(Role.TEAM_LEADER, target=obj.pk) or (
         obj.issuing_institution_id in actor.institutions_with_role(Role.FINANCE_OFFICER))

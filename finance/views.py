@@ -176,8 +176,19 @@ class InvoiceDetailView(InvoiceMixin, PolicyTemplateView):
         return context
 
 
-class InvoiceFormMixin(InvoiceMixin):
+class InvoiceActionView(InvoiceMixin, ServiceFormView):
+    """A form on one invoice whose fields are the service's keyword arguments (``service``)."""
+
     policy_action = "finance.invoice_manage"
+    title_text = ""
+    service = None
+
+    @property
+    def title(self):
+        return self.title_text % {"number": self.invoice.number}
+
+    def perform(self, form):
+        return type(self).service(actor=self.request.user, invoice=self.invoice, **form.cleaned_data)
 
     def get_success_url_for(self, _result) -> str:
         return reverse("finance-invoice", args=[self.invoice.pk])
@@ -186,34 +197,20 @@ class InvoiceFormMixin(InvoiceMixin):
         return reverse("finance-invoice", args=[self.invoice.pk])
 
 
-class PaymentRecordView(InvoiceFormMixin, ServiceFormView):
+class PaymentRecordView(InvoiceActionView):
     form_class = PaymentForm
+    service = services.payment_record
+    title_text = _("Record a payment on %(number)s")
     submit_label = _("Record the payment")
     success_message = _("The payment is recorded.")
 
-    @property
-    def title(self):
-        return _("Record a payment on %(number)s") % {"number": self.invoice.number}
 
-    def perform(self, form):
-        data = form.cleaned_data
-        return services.payment_record(actor=self.request.user, invoice=self.invoice, amount=data["amount"],
-                                       received_on=data["received_on"], reference=data["reference"])
-
-
-class CreditNoteView(InvoiceFormMixin, ServiceFormView):
+class CreditNoteView(InvoiceActionView):
     form_class = CreditNoteForm
+    service = services.credit_note_issue
+    title_text = _("Credit %(number)s")
     submit_label = _("Issue the credit note")
     success_message = _("The credit note is issued.")
-
-    @property
-    def title(self):
-        return _("Credit %(number)s") % {"number": self.invoice.number}
-
-    def perform(self, form):
-        data = form.cleaned_data
-        return services.credit_note_issue(actor=self.request.user, invoice=self.invoice, amount=data["amount"],
-                                          reason=data["reason"])
 
 
 class BusinessPlanView(PolicyTemplateView):
