@@ -168,9 +168,12 @@ DEMO_SEEDERS = ["programmes.demo.seed", "admissions.demo.seed", "assessment.demo
 
 # --- Domain events: which subscribers run (after commit) when an app publishes an event ---------------
 # Lower apps publish named events; higher apps subscribe here. See docs/architecture.md.
-# Payment providers (finance/payments.py): name → class. Only the fake provider ships (tests, demo); its webhook
-# secret comes from the environment, or is derived from SECRET_KEY.
-PAYMENT_PROVIDERS = {"fake": "finance.payments.FakeProvider"}
+# Payment providers (finance/payments.py): name → class. Only the fake provider ships, for the demo and the tests:
+# it is on only in DEBUG or with PAYMENT_FAKE_PROVIDER=true (it lets a learner "pay" without money moving). Its
+# webhook secret comes from the environment, or is derived from SECRET_KEY.
+PAYMENT_PROVIDERS = (
+    {"fake": "finance.payments.FakeProvider"} if env.bool("PAYMENT_FAKE_PROVIDER", default=DEBUG) else {}
+)
 PAYMENT_FAKE_SECRET = env.str("PAYMENT_FAKE_SECRET", default="") or hashlib.sha256(
     f"fake-payment-provider:{SECRET_KEY}".encode()).hexdigest()
 

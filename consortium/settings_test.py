@@ -26,6 +26,8 @@ CELERY_TASK_ALWAYS_EAGER = True
 CREDENTIAL_KEY_DERIVE_FROM_SECRET = True
 # Demo seals (self-signed, under VAR_DIR/test) are made on first use, as in development.
 SEAL_DEMO_AUTO = True
+# The fake payment provider (off in production) serves the finance tests.
+PAYMENT_PROVIDERS = {"fake": "finance.payments.FakeProvider"}
 CELERY_TASK_EAGER_PROPAGATES = True
 if REDIS_URL:
     CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"  # noqa: F405

@@ -240,3 +240,15 @@ def test_receipts_and_the_settlement_pdf(invoiced, client):
     statement = client.get(reverse("finance-settlement-pdf", args=[f.edition.pk]))
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(statement.content)).pages)
     assert statement.status_code == 200 and "UA pays UB" in text and "175.00" in text
+
+
+def test_the_fake_provider_is_off_unless_configured(invoiced, client, settings):
+    """In production (no DEBUG, no PAYMENT_FAKE_PROVIDER) nobody can pay with the demo provider."""
+    settings.PAYMENT_PROVIDERS = {}
+    f = invoiced
+    client.force_login(f.application.applicant)
+    assert "Pay 1350.00 EUR now" not in client.get(reverse("my-invoices")).content.decode()
+    assert client.post(reverse("invoice-demo-pay", args=[f.invoice.pk])).status_code == 404
+    assert client.post("/finance/webhooks/fake/", b"{}", content_type="application/json").status_code == 404
+    f.invoice.refresh_from_db()
+    assert f.invoice.status == "issued" and not f.invoice.payments.exists()
