@@ -347,7 +347,7 @@ class VerifyView(PolicyMixin, View):
                           {"credential_id": kwargs.get("credential_id", "")[:64]}, status=404)
         return super().dispatch(request, *args, **kwargs)
 
-    def page(self, form, *, match=None, checked=False, pdf_checks=None, status=200):
+    def page(self, form, *, match=None, checked=False, pdf_checks=None, throttled=False, status=200):
         checks = verifier.verify_stored(self.credential)
         context = {
             "v": selectors.verification(self.credential),
@@ -359,6 +359,7 @@ class VerifyView(PolicyMixin, View):
             "match": match,
             "pdf_checks": pdf_checks,
             "pdf_valid": bool(pdf_checks) and verifier.is_valid(pdf_checks),
+            "throttled": throttled,
             "max_bytes": settings.UPLOAD_MAX_BYTES,
         }
         return render(self.request, self.template_name, context, status=status)
@@ -367,6 +368,11 @@ class VerifyView(PolicyMixin, View):
         return self.page(VerifyUploadForm())
 
     def post(self, request, *args, **kwargs):
+        from .rest.views import VerifyRateThrottle
+
+        # Checking a PDF costs a seal validation and a canonicalisation: the same per-IP budget as the API.
+        if not VerifyRateThrottle().allow_request(request, self):
+            return self.page(VerifyUploadForm(), throttled=True, status=429)
         form = VerifyUploadForm(request.POST, request.FILES)
         if not form.is_valid():
             return self.page(form)

@@ -184,3 +184,16 @@ def test_api_unsealed_pdf_and_bad_uploads(awarded, client, settings):
     settings.UPLOAD_MAX_BYTES = 1000
     too_big = post_pdf(client, issued_bytes(c.certificate))
     assert too_big.status_code == 400 and "limit" in too_big.json()["pdf"][0]
+
+
+def test_pdf_checks_on_the_page_share_the_per_ip_budget(awarded, client, monkeypatch):
+    from certification.rest.views import VerifyRateThrottle
+
+    monkeypatch.setattr(VerifyRateThrottle, "get_rate", lambda self: "2/minute")
+    c = awarded
+    content = issued_bytes(c.certificate)
+    assert upload(client, c.credential, content).status_code == 200
+    assert upload(client, c.credential, content).status_code == 200
+    third = upload(client, c.credential, content)
+    assert third.status_code == 429 and "Too many checks" in third.content.decode()
+    assert client.get(reverse("verify", args=[c.credential.credential_id])).status_code == 200  # reading stays open
