@@ -62,10 +62,8 @@ def edition_overview(user, edition: Edition) -> dict:
         "grants": Grant.objects.filter(edition=edition).select_related("received_by"),
         "statement": statement,
         "statement_error": statement_error,
-        "statement_rows": [{"name": statement.names[line.partner].short_name, "line": line}
-                           for line in statement.lines] if statement else [],
-        "transfer_rows": [{"payer": statement.names[m.payer].short_name, "payee": statement.names[m.payee].short_name,
-                           "amount": m.amount} for m in statement.transfers] if statement else [],
+        "statement_rows": statement.rows() if statement else [],
+        "transfer_rows": statement.transfer_rows() if statement else [],
     }
 
 

@@ -53,6 +53,11 @@ def _record(actor, action: str, obj, edition: Edition, changes=None, institution
                  institution_id=institution_id or edition.programme.issuing_institution_id)
 
 
+def _person(actor):
+    """The signed-in user who acts (kept on the record), or None for tasks, tokens and providers."""
+    return actor if getattr(actor, "is_authenticated", False) and getattr(actor, "token", None) is None else None
+
+
 def terms(edition: Edition) -> EditionFinance:
     """The edition's financial terms (defaults until a finance officer sets them: VAT-exempt, 30 days)."""
     return EditionFinance.objects.filter(edition=edition).first() or EditionFinance(edition=edition)
@@ -270,8 +275,7 @@ def payment_record(*, actor, invoice: Invoice, amount: Decimal, received_on: dt.
         raise ValidationError({"received_on": [_("A payment cannot be received in the future.")]})
     payment = Payment.objects.create(invoice=invoice, amount=amount, method=method, reference=reference[:128],
                                      provider=provider, provider_event_id=provider_event_id, received_on=received_on,
-                                     recorded_by=actor if getattr(actor, "is_authenticated", False)
-                                     and getattr(actor, "token", None) is None else None)
+                                     recorded_by=_person(actor))
     _record(actor, "payment.recorded", payment, invoice.edition, {"invoice": invoice.number, "amount": str(amount),
                                                                   "method": method}, institution_id=invoice.issuer_id)
     if outstanding(invoice) == 0:
@@ -301,8 +305,7 @@ def credit_note_issue(*, actor, invoice: Invoice, amount: Decimal, reason: str,
     note = CreditNote.objects.create(invoice=invoice, number=number, sequence_year=today.year,
                                      sequence_number=sequence_number, issuer=invoice.issuer, amount=amount,
                                      reason=reason[:255], issued_on=today,
-                                     issued_by=actor if getattr(actor, "is_authenticated", False)
-                                     and getattr(actor, "token", None) is None else None)
+                                     issued_by=_person(actor))
     refund = cents(_paid(invoice) - (invoice.total - _credited(invoice)))
     if refund > 0:
         Payment.objects.create(invoice=invoice, amount=-refund, method=PaymentMethod.MANUAL, credit_note=note,
@@ -376,6 +379,14 @@ class Statement:
     def costs(self) -> Decimal:
         return sum((line.costs for line in self.lines), ZERO)
 
+    def rows(self) -> list[dict]:
+        """One row per partner, named (what the page, the PDF, the CSV and the API show)."""
+        return [{"name": self.names[line.partner].short_name, "line": line} for line in self.lines]
+
+    def transfer_rows(self) -> list[dict]:
+        return [{"payer": self.names[m.payer].short_name, "payee": self.names[m.payee].short_name,
+                 "amount": m.amount} for m in self.transfers]
+
 
 def _agreement_version(edition: Edition):
     agreement = edition.programme.agreement
@@ -441,16 +452,13 @@ def _weights(edition: Edition, version, basis: str, partners) -> dict:
 
 
 def settlement_csv_rows(statement: Statement) -> list[list[str]]:
-    header = ["partner", "collected", "costs", "share_basis_weight", "entitled", "result", "balance"]
-    rows = [header]
-    for line in statement.lines:
-        rows.append([statement.names[line.partner].short_name, str(line.collected), str(line.costs),
-                     str(line.weight), str(line.entitled), str(line.result), str(line.balance)])
-    rows.append([])
-    rows.append(["transfer_from", "transfer_to", "amount"])
-    for move in statement.transfers:
-        rows.append([statement.names[move.payer].short_name, statement.names[move.payee].short_name,
-                     str(move.amount)])
+    rows = [["partner", "collected", "costs", "share_basis_weight", "entitled", "result", "balance"]]
+    for row in statement.rows():
+        line = row["line"]
+        rows.append([row["name"], str(line.collected), str(line.costs), str(line.weight), str(line.entitled),
+                     str(line.result), str(line.balance)])
+    rows += [[], ["transfer_from", "transfer_to", "amount"]]
+    rows += [[t["payer"], t["payee"], str(t["amount"])] for t in statement.transfer_rows()]
     return rows
 
 
@@ -550,7 +558,7 @@ def budget_start(*, actor, edition: Edition, kind: str) -> Budget:
     source = previous or (Budget.objects.filter(edition=edition, kind=BudgetKind.PLANNED).order_by("-version").first()
                           if kind == BudgetKind.ACTUAL else None)
     budget = Budget.objects.create(edition=edition, kind=kind, version=(previous.version + 1) if previous else 1,
-                                   created_by=actor if getattr(actor, "is_authenticated", False) else None)
+                                   created_by=_person(actor))
     if source is not None:
         CostLine.objects.bulk_create([CostLine(budget=budget, **{f: getattr(line, f) for f in COST_LINE_FIELDS})
                                       for line in source.lines.all()])

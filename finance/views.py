@@ -28,6 +28,22 @@ from .forms import CreditNoteForm, PaymentForm, edition_forms
 from .models import Budget, CostLine, Discount, Fee, Payment, Sponsorship
 
 
+class ReturnMixin:
+    """Forms and buttons that lead back to one page: after success, on cancel, after a refused action."""
+
+    def return_url(self) -> str:
+        raise NotImplementedError
+
+    def get_success_url_for(self, _result) -> str:
+        return self.return_url()
+
+    def get_cancel_url(self) -> str:
+        return self.return_url()
+
+    def get_redirect_url(self) -> str:
+        return self.return_url()
+
+
 class MyInvoicesView(PolicyTemplateView):
     policy_action = policy.AUTHENTICATED
     template_name = "finance/my_invoices.html"
@@ -100,9 +116,8 @@ class WebhookView(View):
             provider = payments.provider(provider_name)
         except LookupError:
             raise Http404 from None
-        body = request.body[:65536]
         try:
-            event = provider.parse_webhook(body, request.headers)
+            event = provider.parse_webhook(request.body, request.headers)
             payment = services.provider_event_apply(event)
         except payments.InvalidWebhook as exc:
             return JsonResponse({"detail": str(exc)}, status=400)
@@ -176,7 +191,7 @@ class InvoiceDetailView(InvoiceMixin, PolicyTemplateView):
         return context
 
 
-class InvoiceActionView(InvoiceMixin, ServiceFormView):
+class InvoiceActionView(ReturnMixin, InvoiceMixin, ServiceFormView):
     """A form on one invoice whose fields are the service's keyword arguments (``service``)."""
 
     policy_action = "finance.invoice_manage"
@@ -190,10 +205,7 @@ class InvoiceActionView(InvoiceMixin, ServiceFormView):
     def perform(self, form):
         return type(self).service(actor=self.request.user, invoice=self.invoice, **form.cleaned_data)
 
-    def get_success_url_for(self, _result) -> str:
-        return reverse("finance-invoice", args=[self.invoice.pk])
-
-    def get_cancel_url(self) -> str:
+    def return_url(self) -> str:
         return reverse("finance-invoice", args=[self.invoice.pk])
 
 
@@ -233,7 +245,7 @@ class BusinessPlanView(PolicyTemplateView):
         return context
 
 
-class PlanYearView(ServiceFormView):
+class PlanYearView(ReturnMixin, ServiceFormView):
     """Set one year of a programme's plan (team leader, issuing institution's finance officers)."""
 
     policy_action = "finance.plan_manage"
@@ -261,10 +273,7 @@ class PlanYearView(ServiceFormView):
     def perform(self, form):
         return services.plan_year_set(actor=self.request.user, programme=self.programme, data=form.cleaned_data)
 
-    def get_success_url_for(self, _result) -> str:
-        return reverse("finance-plan", args=[self.programme.pk])
-
-    def get_cancel_url(self) -> str:
+    def return_url(self) -> str:
         return reverse("finance-plan", args=[self.programme.pk])
 
 
@@ -280,7 +289,7 @@ SETTINGS = {
 }
 
 
-class EditionSettingView(EditionMixin, ServiceFormView):
+class EditionSettingView(ReturnMixin, EditionMixin, ServiceFormView):
     """One form per kind of setting (``kind`` in the URL): fee line, discount, sponsor, grant, terms."""
 
     policy_action = "finance.edition_manage"
@@ -304,14 +313,11 @@ class EditionSettingView(EditionMixin, ServiceFormView):
     def perform(self, form):
         return self.service(actor=self.request.user, edition=self.edition, data=form.cleaned_data)
 
-    def get_success_url_for(self, _result) -> str:
-        return reverse("finance-edition", args=[self.edition.pk])
-
-    def get_cancel_url(self) -> str:
+    def return_url(self) -> str:
         return reverse("finance-edition", args=[self.edition.pk])
 
 
-class SettingDeleteView(EditionMixin, ServiceActionView):
+class SettingDeleteView(ReturnMixin, EditionMixin, ServiceActionView):
     policy_action = "finance.edition_manage"
     success_message = _("Removed.")
     models = {"fee": Fee, "discount": Discount, "sponsor": Sponsorship}
@@ -323,18 +329,18 @@ class SettingDeleteView(EditionMixin, ServiceActionView):
         obj = get_object_or_404(model, pk=self.kwargs["item"], edition=self.edition)
         services.setting_delete(actor=self.request.user, obj=obj)
 
-    def get_redirect_url(self) -> str:
+    def return_url(self) -> str:
         return reverse("finance-edition", args=[self.edition.pk])
 
 
-class BudgetStartView(EditionMixin, ServiceActionView):
+class BudgetStartView(ReturnMixin, EditionMixin, ServiceActionView):
     policy_action = "finance.edition_manage"
     success_message = _("A new budget version is started from the previous one.")
 
     def perform(self):
         services.budget_start(actor=self.request.user, edition=self.edition, kind=self.request.POST.get("kind", ""))
 
-    def get_redirect_url(self) -> str:
+    def return_url(self) -> str:
         return reverse("finance-edition", args=[self.edition.pk])
 
 
@@ -347,7 +353,7 @@ class BudgetMixin(PolicyMixin):
         return None  # cost_enter is decided per line, on the institution that bears it
 
 
-class CostLineAddView(BudgetMixin, ServiceFormView):
+class CostLineAddView(ReturnMixin, BudgetMixin, ServiceFormView):
     policy_action = "finance.cost_enter"
     submit_label = _("Add the cost line")
     success_message = _("The cost line is added.")
@@ -373,14 +379,11 @@ class CostLineAddView(BudgetMixin, ServiceFormView):
     def perform(self, form):
         return services.cost_line_add(actor=self.request.user, budget=self.budget, data=form.cleaned_data)
 
-    def get_success_url_for(self, _result) -> str:
-        return reverse("finance-edition", args=[self.budget.edition_id])
-
-    def get_cancel_url(self) -> str:
+    def return_url(self) -> str:
         return reverse("finance-edition", args=[self.budget.edition_id])
 
 
-class CostLineDeleteView(ServiceActionView):
+class CostLineDeleteView(ReturnMixin, ServiceActionView):
     policy_action = "finance.cost_enter"
     success_message = _("The cost line is removed.")
 
@@ -395,7 +398,7 @@ class CostLineDeleteView(ServiceActionView):
     def perform(self):
         services.cost_line_delete(actor=self.request.user, line=self.line)
 
-    def get_redirect_url(self) -> str:
+    def return_url(self) -> str:
         return reverse("finance-edition", args=[self.line.budget.edition_id])
 
 
@@ -406,11 +409,11 @@ class SettlementPdfView(EditionMixin, View):
     def get(self, request, *args, **kwargs):
         from .rendering import render_settlement_pdf
 
-        overview = selectors.edition_overview(request.user, self.edition)
-        if overview["statement"] is None:
-            return HttpResponse(overview["statement_error"], status=409, content_type="text/plain; charset=utf-8")
-        pdf = render_settlement_pdf(overview["statement"], overview["statement_rows"], overview["transfer_rows"])
-        return private_download(pdf, f"settlement-{self.edition.intake_code}.pdf")
+        try:
+            statement = services.settlement(self.edition)
+        except DomainError as exc:
+            return HttpResponse(exc.message, status=409, content_type="text/plain; charset=utf-8")
+        return private_download(render_settlement_pdf(statement), f"settlement-{self.edition.intake_code}.pdf")
 
 
 class ReceiptView(PolicyMixin, View):

@@ -89,13 +89,11 @@ class SettlementView(APIView):
             statement = services.settlement(edition)
         except DomainError as exc:
             raise ValidationError({"detail": exc.message}) from exc
-        names = statement.names
         return Response(s.SettlementSerializer({
             "edition": edition.pk, "model": statement.model, "basis": statement.basis,
             "income": statement.income, "costs": statement.costs,
-            "partners": [{"institution": names[line.partner].short_name, "collected": line.collected,
-                          "costs": line.costs, "weight": line.weight, "entitled": line.entitled,
-                          "result": line.result, "balance": line.balance} for line in statement.lines],
-            "transfers": [{"payer": names[m.payer].short_name, "payee": names[m.payee].short_name,
-                           "amount": m.amount} for m in statement.transfers],
+            "partners": [{"institution": r["name"], "collected": r["line"].collected, "costs": r["line"].costs,
+                          "weight": r["line"].weight, "entitled": r["line"].entitled, "result": r["line"].result,
+                          "balance": r["line"].balance} for r in statement.rows()],
+            "transfers": statement.transfer_rows(),
         }).data)
