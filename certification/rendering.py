@@ -8,7 +8,6 @@ Templates keep to WeasyPrint's fast paths: block layout and simple tables (no ne
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
 from functools import lru_cache
 from typing import Any
@@ -92,10 +91,10 @@ def render_html(data: dict[str, Any], *, credential_id: str, kind: str, language
 
 
 def render_pdf(data: dict[str, Any], *, credential_id: str, kind: str, language: str,
-               institution_id: str | None = None) -> tuple[bytes, str]:
-    pdf = html_to_pdf(render_html(data, credential_id=credential_id, kind=kind, language=language,
-                                  institution_id=institution_id))
-    return pdf, hashlib.sha256(pdf).hexdigest()
+               institution_id: str | None = None) -> bytes:
+    """The unsealed PDF/A-3b; its published hash is taken after sealing (``services.document_render``)."""
+    return html_to_pdf(render_html(data, credential_id=credential_id, kind=kind, language=language,
+                                   institution_id=institution_id))
 
 
 def render_transcript(data: dict[str, Any], *, provisional: bool, language: str | None = None,

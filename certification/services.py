@@ -194,8 +194,8 @@ def document_render(document_id) -> Document:
         document.save(update_fields=["status", "attempts", "updated_at"])
     credential = document.credential
     institution_id = str(document.institution_id) if document.institution_id else None
-    pdf, _digest = rendering.render_pdf(credential.snapshot, credential_id=credential.credential_id,
-                                        kind=document.kind, language=document.language, institution_id=institution_id)
+    pdf = rendering.render_pdf(credential.snapshot, credential_id=credential.credential_id,
+                               kind=document.kind, language=document.language, institution_id=institution_id)
     # The published hash is the sealed file's: the learner gets (and verifiers check) exactly these bytes.
     pdf, seal_fingerprint = vc_seal.seal_issued(pdf, credential)
     digest = hashlib.sha256(pdf).hexdigest()

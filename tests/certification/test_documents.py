@@ -336,8 +336,8 @@ def test_a_snapshot_is_frozen(awardable, world, render_all, api_client):
     assert api_client.get(f"/api/v1/verify/{credential.credential_id}/").json() == verified
     assert verified["title"] == "Grading"
     for document in documents:  # rendered again from the same credential
-        pdf, _digest = rendering.render_pdf(credential.snapshot, credential_id=credential.credential_id,
-                                            kind=document.kind, language=document.language)
+        pdf = rendering.render_pdf(credential.snapshot, credential_id=credential.credential_id,
+                                   kind=document.kind, language=document.language)
         text = pdf_text(pdf)
         assert text == texts[document.pk]
         assert_contains(text, "Grading", old_rector)

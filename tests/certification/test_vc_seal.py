@@ -92,8 +92,8 @@ def test_real_certificate_with_signed_ob3_credential(awardable):
 
     credential = services.award_decide(actor=awardable.board, enrolment=awardable.enrolments[0],
                                        classification="15.5").credentials.get()
-    pdf, _digest = rendering.render_pdf(credential.snapshot, credential_id=credential.credential_id,
-                                        kind="certificate", language="en")
+    pdf = rendering.render_pdf(credential.snapshot, credential_id=credential.credential_id,
+                               kind="certificate", language="en")
     signed = issue_signed(credential, proof=DATA_INTEGRITY)
     issuer = credential.award.issuing_institution
     seal.ensure_demo_seal(issuer)
