@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "consortium.mfa.StaffMfaMiddleware",
     "consortium.audit.AuditViaMiddleware",
 ]
 
@@ -207,6 +208,9 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="JointCred")
+# Staff (anyone with an institution or a role) must set up TOTP before working (consortium/mfa.py). On in
+# production; off in the demo so its printed logins work at once.
+MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", default=not DEBUG)
 LOGIN_REDIRECT_URL = "dashboard"
 LOGIN_URL = "account_login"
 

@@ -29,5 +29,7 @@ SEAL_DEMO_AUTO = True
 # The fake payment provider (off in production) serves the finance tests.
 PAYMENT_PROVIDERS = {"fake": "finance.payments.FakeProvider"}
 CELERY_TASK_EAGER_PROPAGATES = True
+# Staff MFA is tested on its own (tests/trust/test_accounts.py); the other tests sign staff in without TOTP.
+MFA_REQUIRED_FOR_STAFF = False
 if REDIS_URL:
     CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"  # noqa: F405

@@ -1,9 +1,8 @@
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from . import views
 
-router = DefaultRouter(trailing_slash=True)
-router.include_root_view = False
+router = SimpleRouter(trailing_slash=True)  # no format suffixes: the API speaks JSON only
 router.register("applications", views.ApplicationViewSet, basename="api-application")
 router.register("enrolments", views.EnrolmentViewSet, basename="api-enrolment")
 

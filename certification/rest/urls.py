@@ -1,11 +1,10 @@
 from django.urls import re_path
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from . import views
 from .elm import CredentialElmViewSet
 
-router = DefaultRouter(trailing_slash=True)
-router.include_root_view = False
+router = SimpleRouter(trailing_slash=True)  # no format suffixes: the API speaks JSON only
 router.register("awards", views.AwardViewSet, basename="api-award")
 router.register("credentials", views.CredentialViewSet, basename="api-credential")
 router.register("verify", views.VerifyViewSet, basename="api-verify")

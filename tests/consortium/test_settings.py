@@ -13,7 +13,8 @@ PROBE = (
     "import json, django; from django.conf import settings; django.setup(); "
     "print(json.dumps({'engine': settings.DATABASES['default']['ENGINE'], "
     "'eager': settings.CELERY_TASK_ALWAYS_EAGER, 'broker': settings.CELERY_BROKER_URL, "
-    "'cache': settings.CACHES['default']['BACKEND'], 'debug': settings.DEBUG}))"
+    "'cache': settings.CACHES['default']['BACKEND'], 'debug': settings.DEBUG, "
+    "'mfa_for_staff': settings.MFA_REQUIRED_FOR_STAFF}))"
 )
 
 
@@ -48,6 +49,7 @@ def test_defaults_are_sqlite_and_eager(tmp_path):
         "broker": "memory://",
         "cache": "django.core.cache.backends.locmem.LocMemCache",
         "debug": True,
+        "mfa_for_staff": False,
     }
     assert (tmp_path / "dev-secret-key").read_text().strip(), "a dev secret is generated and kept in var/"
 
@@ -108,3 +110,8 @@ def test_tests_use_the_configured_services(settings):
         assert settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
     if os.environ.get("CI"):
         assert os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"), "CI must run on the real services"
+
+
+def test_staff_mfa_is_required_in_production_and_off_in_the_demo(tmp_path):
+    assert _probe(tmp_path, DJANGO_DEBUG="false", DJANGO_SECRET_KEY="s" * 60)["mfa_for_staff"] is True
+    assert _probe(tmp_path, DJANGO_DEBUG="true")["mfa_for_staff"] is False

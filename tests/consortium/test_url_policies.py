@@ -1,8 +1,10 @@
 """Every URL pattern declares its policy; a new page or endpoint without one fails here."""
 
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import get_resolver
 
 from consortium import policy
+
+from ..url_walk import walk
 
 # Third-party views that are not ours to decorate, each with the reason it is safe.
 EXEMPT_PREFIXES = {
@@ -16,12 +18,9 @@ EXEMPT_MODULES = {
 }
 
 
-def _walk(patterns, prefix=""):
-    for entry in patterns:
-        if isinstance(entry, URLResolver):
-            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
-        elif isinstance(entry, URLPattern):
-            yield prefix + str(entry.pattern), entry.callback
+def _walk(patterns):
+    for route, pattern in walk(patterns):
+        yield route, pattern.callback
 
 
 def _module(callback) -> str:
