@@ -6,14 +6,12 @@ Thin views: a form collects the input, one service applies the rules, a refusal 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import os
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import FileResponse, Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +20,14 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from consortium.api import DomainError, audit, policy
-from consortium.web import PaginatedListView, PolicyMixin, PolicyTemplateView, ServiceActionView, ServiceFormView
+from consortium.web import (
+    PaginatedListView,
+    PolicyMixin,
+    PolicyTemplateView,
+    ServiceActionView,
+    ServiceFormView,
+    csv_download,
+)
 from programmes.api import EditionStatus
 
 from . import selectors, services
@@ -308,14 +313,6 @@ class QueueView(QueueMixin, PaginatedListView):
         return context
 
 
-def _csv_cell(value) -> str:
-    """Cells a spreadsheet would run as a formula (= + - @, tab, carriage return) are prefixed with a quote."""
-    text = "" if value is None else str(value)
-    if text and text[0] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 class QueueCsvView(QueueMixin, PolicyTemplateView):
     """The filtered queue as CSV (UTF-8 with a byte order mark, so spreadsheet programs read the accents)."""
 
@@ -325,33 +322,28 @@ class QueueCsvView(QueueMixin, PolicyTemplateView):
         criteria = self.criteria()
         applications = list(self.filtered())
         selectors.with_assessments(applications, criteria)
-        buffer = io.StringIO()
-        buffer.write("\ufeff")
-        writer = csv.writer(buffer)
-        writer.writerow([
+        header = [
             _("Submitted"), _("Given names"), _("Family names"), _("Email"), _("Date of birth"), _("Nationality"),
             _("Status"), _("Route"), _("Participant profile"), _("Track"), _("Employer sponsor"),
             _("EQF level"), _("Years of experience"), _("Possible duplicate"), _("Decision reason"),
             *[f"{c.get_kind_display()}: {c.description[:40]}" for c in criteria],
-        ])
+        ]
         labels = dict(Assessment.choices)
+        rows = [header]
         for a in applications:
-            writer.writerow([_csv_cell(v) for v in (
+            rows.append([
                 timezone.localtime(a.submitted_at).strftime("%Y-%m-%d %H:%M") if a.submitted_at else "",
                 a.given_names, a.family_names, a.email, a.date_of_birth or "", a.nationality.code or "",
                 a.get_status_display(), a.get_route_display(), a.get_participant_profile_display(),
                 a.get_track_display(), a.employer_sponsor, a.highest_eqf_level, a.experience_years,
                 _("yes") if a.possible_duplicate else "", a.decision_reason,
                 *[labels[r] for r in a.results],
-            )])
+            ])
         audit.record(request.user, "admissions.queue_exported", self.edition,
                      {"rows": len(applications), "filters": self.filter_query()},
                      consortium_id=self.edition.programme.consortium_id)
-        response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
         filename = f"applications-{self.edition.programme.code}-{self.edition.intake_code}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return csv_download(rows, filename)
 
 
 class QueueBulkView(EditionMixin, PolicyMixin, View):

@@ -9,8 +9,6 @@ action on that object (403), and hands the work to one service. Refusals (``Doma
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 import uuid
 
@@ -25,7 +23,14 @@ from django.utils.translation import ngettext
 from django.views import View
 
 from consortium.api import DomainError, Institution, audit
-from consortium.web import PaginatedListView, PolicyMixin, PolicyTemplateView, ServiceActionView, ServiceFormView
+from consortium.web import (
+    PaginatedListView,
+    PolicyMixin,
+    PolicyTemplateView,
+    ServiceActionView,
+    ServiceFormView,
+    csv_download,
+)
 from programmes.api import Course, Edition, Programme
 
 from . import forms, selectors, services
@@ -720,14 +725,6 @@ class SheetUploadConfirmView(SheetMixin, PolicyMixin, View):
         return HttpResponseRedirect(self.grid_url())
 
 
-def _csv_cell(value) -> str:
-    """Cells a spreadsheet would run as a formula (= + - @, tab, carriage return) are prefixed with a quote."""
-    text = "" if value is None else str(value)
-    if text and text[0] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 class ClassListView(SheetMixin, PolicyMixin, View):
     """The learners of the edition as CSV (UTF-8 with a byte order mark so spreadsheets read accents)."""
 
@@ -736,25 +733,12 @@ class ClassListView(SheetMixin, PolicyMixin, View):
     def get(self, request, *args, **kwargs):
         sheet = self.object
         exempted = services.exempted_enrolment_ids(sheet.edition, sheet.course)
-        buffer = io.StringIO()
-        buffer.write("\ufeff")
-        writer = csv.writer(buffer)
-        writer.writerow(["enrolment_id", "email", "family_names", "given_names", "track", "exempted"])
         learners = list(selectors.class_list(sheet))
+        rows = [["enrolment_id", "email", "family_names", "given_names", "track", "exempted"]]
         for e in learners:
             a = e.application
-            writer.writerow(
-                [
-                    _csv_cell(v)
-                    for v in (
-                        e.pk,
-                        a.email,
-                        a.family_names,
-                        a.given_names,
-                        a.track,
-                        _("exempted") if e.pk in exempted else "",
-                    )
-                ]
+            rows.append(
+                [e.pk, a.email, a.family_names, a.given_names, a.track, _("exempted") if e.pk in exempted else ""]
             )
         audit.record(
             request.user,
@@ -764,11 +748,8 @@ class ClassListView(SheetMixin, PolicyMixin, View):
             consortium_id=self.programme.consortium_id,
             institution_id=sheet.course.provider_id,
         )
-        response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
         filename = f"class-list-{self.programme.code}-{sheet.edition.intake_code}-{sheet.course.code}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return csv_download(rows, filename)
 
 
 # --- Examination board ------------------------------------------------------------------------------

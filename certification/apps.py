@@ -8,4 +8,4 @@ class CertificationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import policy_rules  # noqa: F401  (registers the rules)
+        from . import personal_data, policy_rules  # noqa: F401  (registers rules and personal-data handlers)

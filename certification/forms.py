@@ -40,5 +40,5 @@ class VerifyUploadForm(forms.Form):
 
     def clean_file(self):
         file = self.cleaned_data["file"]
-        validate_upload(file, ("pdf",), settings.UPLOAD_MAX_BYTES)
+        validate_upload(file, ("pdf",), settings.UPLOAD_MAX_BYTES, active_content_ok=True)  # read, never opened
         return file

@@ -201,7 +201,6 @@ def verification(credential: Credential) -> Verification:
     data = credential.snapshot
     programme = data["programme"]
     title = programme["titles"].get(programme["primary_language"], "") or next(iter(programme["titles"].values()), "")
-    learner = data["learner"]
     latest = credential.superseded_by
     seen = {credential.pk}
     while latest is not None and latest.superseded_by_id and latest.superseded_by_id not in seen:
@@ -212,7 +211,7 @@ def verification(credential: Credential) -> Verification:
         elements=snap.elements(data, public=True),
         optional=snap.optional_elements(data),
         title=title,
-        holder=" ".join(x for x in (learner["given_names"], learner["family_names"]) if x),
+        holder=snap.holder(data),
         awarding_bodies=data["awarding_bodies"] or [data["issuer"]],
         issuer=data["issuer"],
         issued_on=data["issued_at"][:10],

@@ -9,14 +9,17 @@ after commit; the render task is idempotent too (a ready document is never rende
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from admissions.api import ApplicationStatus, Enrolment, Track
 from assessment.api import award_eligibility
@@ -40,6 +43,10 @@ from .vc import seal as vc_seal
 from .vc import status as vc_status
 
 AWARDABLE = (ApplicationStatus.ENROLLED, ApplicationStatus.COMPLETED)
+HOLDER_ERASED = gettext_lazy("The holder's personal data was erased: this credential gets no new version or "
+                             "documents (it can still be revoked).")
+
+logger = logging.getLogger(__name__)
 
 
 def _record(actor, action: str, obj, enrolment: Enrolment, changes: dict[str, Any] | None = None) -> None:
@@ -147,6 +154,8 @@ def documents_request_language(*, actor, credential: Credential, language: str) 
     credential = Credential.objects.select_for_update().get(pk=credential.pk)
     if credential.status != CredentialStatus.VALID:
         raise TransitionError(_("Only a valid credential gets new documents."))
+    if snap.is_withheld(credential.snapshot):
+        raise TransitionError(HOLDER_ERASED)
     languages = credential.snapshot["programme"]["languages"]
     if language not in languages:
         raise DomainError(_("The programme is offered in %(langs)s only.") % {"langs": ", ".join(languages)})
@@ -182,12 +191,18 @@ def classification_for(enrolment: Enrolment) -> str:
     return f"{average.quantize(Decimal('0.1'))}"
 
 
+def _rendered(document: Document) -> bool:
+    """Ready: rendered once, never again. Its file may be gone (the holder's data was erased) but its published
+    hash stays, so a new render would break the verification of copies already shared."""
+    return document.status == DocumentStatus.READY and bool(document.file or document.sha256)
+
+
 def document_render(document_id) -> Document:
     """Render one document (called by the task): HTML → PDF/A-3b, the signed credential embedded, the issuing
     institution's PAdES seal, then the SHA-256. Idempotent: a ready document is returned unchanged."""
     with transaction.atomic():
         document = Document.objects.select_for_update().select_related("credential").get(pk=document_id)
-        if document.status == DocumentStatus.READY and document.file:
+        if _rendered(document):
             return document
         document.status = DocumentStatus.RENDERING
         document.attempts += 1
@@ -201,7 +216,7 @@ def document_render(document_id) -> Document:
     digest = hashlib.sha256(pdf).hexdigest()
     with transaction.atomic():
         document = Document.objects.select_for_update().get(pk=document_id)
-        if document.status == DocumentStatus.READY and document.file:
+        if _rendered(document):
             return document  # another worker finished first: keep its file and hash
         name = f"{credential.credential_id}-{document.kind}-{document.slot[:8]}-{document.language}.pdf"
         document.file.save(name, ContentFile(pdf), save=False)
@@ -217,6 +232,31 @@ def document_render(document_id) -> Document:
 def document_failed(document_id, error: str) -> None:
     Document.objects.filter(pk=document_id).exclude(status=DocumentStatus.READY).update(
         status=DocumentStatus.FAILED, error=error[:2000], updated_at=timezone.now())
+
+
+def documents_requeue_stale(*, older_than: timedelta, limit: int = 500) -> list[str]:
+    """Send again the renders whose message was lost: documents still queued (the broker was down when they were
+    sent) or rendering (their worker died and the broker will not redeliver, e.g. after the hard time limit) with
+    no change for ``older_than``. Run by the beat (``tasks.documents_sweep``); returns the ids sent.
+
+    Documents are created in the transaction that issues their credential, so none can be missing; only their
+    messages can. Safe with two sweeps at once: each locks what it picks (``skip_locked``, the other passes those
+    by) and marks it queued now, so it is not picked again before ``older_than`` has passed once more. A message
+    that was not lost after all only renders a document once: the render task skips a ready document."""
+    from .tasks import render_document
+
+    with transaction.atomic():
+        stale = [str(pk) for pk in Document.objects.select_for_update(skip_locked=True)
+                 .filter(status__in=[DocumentStatus.QUEUED, DocumentStatus.RENDERING],
+                         updated_at__lte=timezone.now() - older_than)
+                 .order_by("updated_at").values_list("pk", flat=True)[:limit]]
+        if not stale:
+            return []
+        Document.objects.filter(pk__in=stale).update(status=DocumentStatus.QUEUED, updated_at=timezone.now())
+        for document_id in stale:
+            render_document.delay_on_commit(document_id)
+    logger.warning("Sent %d stale document renders again: %s", len(stale), ", ".join(stale))
+    return stale
 
 
 @transaction.atomic
@@ -261,6 +301,8 @@ def credential_reissue(*, actor, credential: Credential, reason: str) -> Credent
     credential = Credential.objects.select_for_update().get(pk=credential.pk)
     if credential.status != CredentialStatus.VALID:
         raise TransitionError(_("Only the valid version can be re-issued."))
+    if snap.is_withheld(credential.snapshot):
+        raise TransitionError(HOLDER_ERASED)
     new = credential_issue(actor=actor, award=credential.award, supersede=credential)
     _record(actor, "credential.reissued", new, credential.award.enrolment, {"reason": reason,
                                                                           "supersedes": credential.version})

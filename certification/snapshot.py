@@ -20,6 +20,11 @@ from programmes.api import AssessmentMethod, Supervision
 
 SCHEMA = 1
 
+#: Shown instead of the learner's name once their personal data was erased (GDPR Art. 17): the credential stays
+#: valid and verifiable, but the public record no longer says whose it is; the holder shows the PDF they hold.
+WITHHELD = "Details withheld at the holder's request"
+LEARNER_FIELDS = ("given_names", "family_names", "date_of_birth", "nationality", "email")
+
 #: The 11 mandatory elements of the Council Recommendation on micro-credentials (2022), in order.
 ELEMENTS: list[tuple[str, str]] = [
     ("learner", "Identification of the learner"),
@@ -169,6 +174,23 @@ def build(enrolment: Enrolment, *, issued_at: dt.datetime, kind: str, classifica
     return snapshot
 
 
+def withhold_learner(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The snapshot without the learner's personal fields (erasure), marked ``withheld``."""
+    return {**snapshot, "learner": {**dict.fromkeys(LEARNER_FIELDS, ""), "withheld": True}}
+
+
+def is_withheld(snapshot: dict[str, Any]) -> bool:
+    return bool(snapshot.get("learner", {}).get("withheld"))
+
+
+def holder(snapshot: dict[str, Any]) -> str:
+    """The learner's name as issued, or ``WITHHELD`` after erasure."""
+    if is_withheld(snapshot):
+        return WITHHELD
+    learner = snapshot["learner"]
+    return " ".join(x for x in (learner["given_names"], learner["family_names"]) if x)
+
+
 def elements(snapshot: dict[str, Any], language: str | None = None, *, public: bool = False) -> list[dict[str, Any]]:
     """The 11 mandatory elements with the values a document prints (empty value = missing).
 
@@ -181,7 +203,7 @@ def elements(snapshot: dict[str, Any], language: str | None = None, *, public: b
     bodies = snapshot["awarding_bodies"] or [snapshot["issuer"]]
     attendance = snapshot["kind"] == "attendance"
     values = {
-        "learner": " ".join(x for x in (learner["given_names"], learner["family_names"]) if x).strip()
+        "learner": holder(snapshot).strip()
         + (f", born {learner['date_of_birth']}" if learner["date_of_birth"] and not public else ""),
         "title": title,
         "country": ", ".join(dict.fromkeys(b["country_name"] for b in bodies)),

@@ -2,16 +2,22 @@
 
 ``via`` defaults to the interface the current request or task came through (set by
 ``AuditViaMiddleware``, the API authentication and the Celery task hooks), so services need not pass it.
+
+Nothing updates or deletes an event except ``redact`` (erasure of a person's identity) and ``purge_before``
+(the retention period), both called by ``consortium.personal_data`` only.
 """
 
+import contextlib
 import contextvars
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.db import models
+from django.db import connection, models, transaction
+from django.db.models import Q
 
 from .models import AuditEvent, Via
 
@@ -91,6 +97,65 @@ def record(
         consortium_id=consortium_id,
         institution_id=institution_id,
     )
+
+
+# --- The two sanctioned rewrites of the trail: erasure and retention (consortium.personal_data) ------------------
+
+
+@contextlib.contextmanager
+def _sanctioned_rewrite():
+    """Lets this transaction past PostgreSQL's append-only trigger (migration 0005), for the two rewrites below."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('jointcred.audit_rewrite', 'on', true)")
+        try:
+            yield
+        finally:
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config('jointcred.audit_rewrite', 'off', true)")
+
+
+def _deep(value: Any, replace: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return replace(value)
+    if isinstance(value, Mapping):
+        return {replace(str(k)): _deep(v, replace) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep(v, replace) for v in value]
+    return value
+
+
+def redact(identifiers: Iterable[str], replace: Callable[[str], str]) -> int:
+    """Erasure (GDPR Art. 17): rewrite the events that mention a person (their names, emails) with ``replace``.
+    The events themselves stay: who decided what remains on record, without the erased person's identity.
+    Returns the number of events rewritten."""
+    terms = [t for t in identifiers if t]
+    if not terms:
+        return 0
+    query = Q()
+    for term in terms:
+        escaped = json.dumps(term)[1:-1]  # how a JSON column stored as text (SQLite) holds non-ASCII characters
+        query |= Q(actor_label__icontains=term) | Q(object_repr__icontains=term) | Q(changes__icontains=term)
+        if escaped != term:
+            query |= Q(changes__icontains=escaped)
+    rewritten = 0
+    with _sanctioned_rewrite():
+        for event in list(AuditEvent.objects.filter(query)):
+            values = {"actor_label": replace(event.actor_label)[:255],
+                      "object_repr": replace(event.object_repr)[:255], "changes": _deep(event.changes, replace)}
+            if any(getattr(event, k) != v for k, v in values.items()):
+                models.QuerySet.update(AuditEvent.objects.filter(pk=event.pk), **values)  # past the app's guard
+                rewritten += 1
+    return rewritten
+
+
+def purge_before(cutoff: datetime) -> int:
+    """Retention: delete the events older than ``cutoff``. Returns how many were deleted."""
+    with _sanctioned_rewrite():
+        deleted, _ = models.QuerySet.delete(AuditEvent.objects.filter(at__lt=cutoff))  # past the app's guard
+    return deleted
 
 
 class AuditViaMiddleware:

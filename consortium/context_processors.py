@@ -19,6 +19,7 @@ def navigation(request):
             "tokens": policy.can(user, "apitoken.manage"),
             "staff": policy.can(user, "staff.manage"),
             "audit": policy.can(user, "audit.view"),
+            "privacy": policy.can(user, "privacy.manage"),
             "awards": policy.can(user, "award.decide"),
             "finance": policy.can(user, "finance.view"),
             "admin": user.is_superuser,

@@ -29,4 +29,8 @@ def subscribers(name: str) -> list[str]:
 def publish(name: str, **payload: Any) -> None:
     for path in subscribers(name):
         handler = import_string(path)
-        transaction.on_commit(partial(handler, **payload))
+        # robust: a failing subscriber (say, its broker is down) is logged; the committed decision stands and the
+        # request that made it answers normally. (Django's log line names the callback by its __qualname__.)
+        run = partial(handler, **payload)
+        run.__qualname__ = path
+        transaction.on_commit(run, robust=True)

@@ -13,6 +13,7 @@ from .models import (
     RevenueModel,
     Role,
     SharingBasis,
+    Via,
 )
 from .services import CONSORTIUM_FIELDS, INSTITUTION_FIELDS, SECTION_FIELDS
 from .uploads import validate_pdf_upload
@@ -230,3 +231,24 @@ INSTITUTION_ROLES = [(r.value, r.label) for r in (Role.INSTITUTION_ADMIN, Role.S
 
 class RoleGrantForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=INSTITUTION_ROLES)
+
+
+#: The most audit entries one CSV export holds (narrow the filters for more).
+AUDIT_EXPORT_LIMIT = 50_000
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.CharField(label=_("Action"), required=False, max_length=100,
+                             widget=forms.TextInput(attrs={"placeholder": "agreement."}))
+    actor = forms.CharField(label=_("Actor"), required=False, max_length=255)
+    object = forms.CharField(label=_("Object"), required=False, max_length=255,
+                             help_text=_("Its id, or words of its name."))
+    via = forms.ChoiceField(label=_("Via"), required=False, choices=[("", _("Any")), *Via.choices])
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            raise forms.ValidationError(_("The start date is after the end date."))
+        return data

@@ -193,3 +193,18 @@ def _audit_scope(actor: Actor, qs):
     return qs.filter(
         Q(consortium_id__in=actor.consortia_with_role(CA)) | Q(institution_id__in=actor.institutions_with_role(IA))
     )
+
+
+# --- Personal data: erasure requests and the record of processing activities --------------------------------------
+
+
+@policy.rule("privacy.manage")
+def _privacy_manage(actor: Actor, obj) -> bool:
+    """Platform superusers only (``policy.can`` lets them through before any rule): learners belong to no
+    institution, and an erasure reaches every app's records, so no institution or consortium role decides it."""
+    return False
+
+
+@policy.scope("privacy.manage")
+def _privacy_scope(actor: Actor, qs):
+    return qs.none()

@@ -1,5 +1,7 @@
 """Reads for the consortium domain: querysets with their joins done once, filtered by the policy."""
 
+from datetime import date
+
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from . import policy
@@ -89,7 +91,18 @@ def staff_list(*, user) -> QuerySet[StaffProfile]:
     ).prefetch_related("user__role_assignments")
 
 
-def audit_list(*, user, action: str = "", actor: str = "", via: str = "") -> QuerySet[AuditEvent]:
+def audit_list(
+    *,
+    user,
+    action: str = "",
+    actor: str = "",
+    via: str = "",
+    obj: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[AuditEvent]:
+    """The audit trail the user may read, filtered: action prefix, actor, interface, object (its id, or words of
+    its name or type) and a date range (inclusive)."""
     qs = policy.filter(user, "audit.view", AuditEvent.objects.all())
     if action:
         qs = qs.filter(action__startswith=action)
@@ -97,4 +110,29 @@ def audit_list(*, user, action: str = "", actor: str = "", via: str = "") -> Que
         qs = qs.filter(actor_label__icontains=actor)
     if via:
         qs = qs.filter(via=via)
+    if obj:
+        qs = qs.filter(Q(object_id=obj) | Q(object_repr__icontains=obj) | Q(object_type=obj))
+    if since:
+        qs = qs.filter(at__date__gte=since)
+    if until:
+        qs = qs.filter(at__date__lte=until)
     return qs
+
+
+def erasure_request_list(*, user, status: str = "", search: str = "") -> QuerySet:
+    """Erasure requests for platform administrators (``privacy.manage``), open ones first."""
+    from .models import ErasureRequest
+
+    qs = policy.filter(user, "privacy.manage", ErasureRequest.objects.select_related("user", "requested_by",
+                                                                                    "completed_by"))
+    if status:
+        qs = qs.filter(status=status)
+    if search:
+        qs = qs.filter(Q(user__email__icontains=search) | Q(user__full_name__icontains=search))
+    return qs.order_by("-status", "-requested_at")  # "requested" > "refused" > "completed": open ones first
+
+
+def own_erasure_requests(*, user) -> QuerySet:
+    from .models import ErasureRequest
+
+    return ErasureRequest.objects.filter(user=user).order_by("-requested_at")

@@ -17,8 +17,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from . import audit, events, policy
+from . import audit, events, personal_data, policy
 from .errors import DomainError, TransitionError
 from .models import (
     ROLE_SCOPES,
@@ -33,6 +34,8 @@ from .models import (
     AgreementVersion,
     ApiToken,
     Consortium,
+    ErasureRequest,
+    ErasureStatus,
     Institution,
     InstitutionContact,
     Membership,
@@ -896,6 +899,105 @@ def apitoken_authenticate(key: str) -> ApiToken | None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+# --- Personal data: export and erasure requests (GDPR Art. 15, 17, 20) -----------------------------------------
+
+ERASURE_TRANSITIONS: dict[str, set[str]] = {
+    ErasureStatus.REQUESTED: {ErasureStatus.COMPLETED, ErasureStatus.REFUSED},
+    ErasureStatus.COMPLETED: set(),
+    ErasureStatus.REFUSED: set(),
+}
+ERASURE_OPEN = gettext_lazy("There is already an open erasure request for this account; it will be answered soon.")
+ERASURE_DONE = gettext_lazy("This account's personal data has already been erased.")
+ERASURE_OWN = gettext_lazy("You cannot erase your own account; ask another platform administrator.")
+ERASURE_REFUSAL_REASON = gettext_lazy("Give the reason for the refusal: the person is told.")
+
+
+def _self_or_privacy_manager(actor, user: User) -> None:
+    """The person themselves, or a platform administrator acting on a request received another way."""
+    if getattr(actor, "pk", None) == user.pk and policy.can(actor, policy.AUTHENTICATED):
+        return
+    policy.require(actor, "privacy.manage")
+
+
+def _is_erased(user: User) -> bool:
+    return not user.is_active and user.email.endswith("@invalid")
+
+
+def personal_data_export(*, actor, user: User):
+    """The ZIP of everything held about ``user`` (``personal_data.export_archive``), recorded in the audit trail."""
+    _self_or_privacy_manager(actor, user)
+    archive = personal_data.export_archive(user)
+    audit.record(actor, "personal_data.exported", user, {"user": str(user.pk)})
+    return archive
+
+
+def _erasure_move(actor, request: ErasureRequest, target: str, changes: Mapping[str, Any]) -> None:
+    source = request.status
+    request.status = target
+    request.completed_at = timezone.now()
+    request.completed_by = actor if isinstance(actor, User) else None
+    request.save()
+    audit.record(actor, f"erasure.{target}", request, {"status": [source, target], **changes})
+
+
+def _erasure_check(request: ErasureRequest, target: str) -> None:
+    if target not in ERASURE_TRANSITIONS[request.status]:
+        raise TransitionError(
+            _("This erasure request is %(source)s; it cannot be %(target)s.")
+            % {"source": ErasureStatus(request.status).label.lower(), "target": ErasureStatus(target).label.lower()}
+        )
+
+
+def _locked_erasure(request: ErasureRequest) -> ErasureRequest:
+    return ErasureRequest.objects.select_for_update().select_related("user").get(pk=request.pk)
+
+
+@transaction.atomic
+def erasure_request(*, actor, user: User, reason: str = "") -> ErasureRequest:
+    """The person asks for the erasure of their data, or an administrator records a request received otherwise."""
+    _self_or_privacy_manager(actor, user)
+    user = User.objects.select_for_update().get(pk=user.pk)  # two requests at once: one waits, then sees the other
+    if _is_erased(user):
+        raise DomainError(ERASURE_DONE)
+    if ErasureRequest.objects.filter(user=user, status=ErasureStatus.REQUESTED).exists():
+        raise DomainError(ERASURE_OPEN)
+    request = ErasureRequest(user=user, requested_by=actor if isinstance(actor, User) else None,
+                             reason=reason.strip())
+    _save(request)
+    audit.record(actor, "erasure.requested", request,
+                 {"user": str(user.pk), "on_behalf": getattr(actor, "pk", None) != user.pk})
+    return request
+
+
+@transaction.atomic
+def erasure_carry_out(*, actor, request: ErasureRequest, note: str = "") -> ErasureRequest:
+    """Erase the person's data (every registered handler, ``personal_data.erase_user``) and close the request, in
+    one transaction: a failing handler erases nothing."""
+    policy.require(actor, "privacy.manage", request)
+    request = _locked_erasure(request)
+    _erasure_check(request, ErasureStatus.COMPLETED)
+    if request.user_id == getattr(actor, "pk", None):
+        raise DomainError(ERASURE_OWN)
+    redact = personal_data.redactor(personal_data.identifiers_of(request.user, name_parts=True))
+    done = personal_data.erase_user(request.user)
+    request.reason, request.note = redact(request.reason), redact(note.strip())
+    _erasure_move(actor, request, ErasureStatus.COMPLETED, done)
+    return request
+
+
+@transaction.atomic
+def erasure_refuse(*, actor, request: ErasureRequest, note: str) -> ErasureRequest:
+    """Refuse (e.g. the data must still be kept, or the request did not come from the person), with the reason."""
+    policy.require(actor, "privacy.manage", request)
+    if not note.strip():
+        raise DomainError(ERASURE_REFUSAL_REASON)
+    request = _locked_erasure(request)
+    _erasure_check(request, ErasureStatus.REFUSED)
+    request.note = note.strip()
+    _erasure_move(actor, request, ErasureStatus.REFUSED, {"note": request.note})
+    return request
 
 
 def validation_messages(exc: ValidationError) -> dict[str, list[str]]:

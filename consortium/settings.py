@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "consortium.input_guard.NullCharacterGuard",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -88,6 +89,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "consortium.mfa.StaffMfaMiddleware",
     "consortium.audit.AuditViaMiddleware",
+    "consortium.unavailable.DatabaseUnavailableMiddleware",  # last: the first to see a view's exception
 ]
 
 ROOT_URLCONF = "consortium.urls"
@@ -144,16 +146,48 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="jointcred")
 CELERY_TASK_ACKS_LATE = False  # opted into per idempotent task
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
-# Longer than the longest task, so a late-acked task is not redelivered while it still runs.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 4}
+# Redis redelivers a late-acked message whose worker vanished once it has been unacknowledged this long: longer
+# than the longest task, so a running task is not delivered twice. Workers look for such messages every
+# CELERY_UNACKED_RESTORE_INTERVAL seconds. Socket timeouts, so a vanished broker fails a publish instead of hanging.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT * 4),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=60),
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": 3,
+    "socket_timeout": 10,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 3  # the result backend
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# With the broker down a publish gives up after three quick attempts (each connect at most socket_connect_timeout);
+# certification.tasks.RenderTask then leaves the document queued for the sweep and the request answers.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A pool process is replaced after this many tasks (WeasyPrint's caches and fragmentation grow in long-lived ones).
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=500)
+# A document still queued or rendering this long after its last change lost its message (broker outage, worker
+# killed past the time limit): the sweep sends it again.
+DOCUMENT_SWEEP_AFTER = env.int("DOCUMENT_SWEEP_AFTER", default=2 * CELERY_TASK_TIME_LIMIT)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     "lapse-overdue-offers": {"task": "admissions.tasks.lapse_overdue_offers", "schedule": 15 * 60},
+    # Not run late: a sweep that waited in the queue past the next one is dropped (expires).
+    "sweep-documents": {"task": "certification.tasks.documents_sweep", "schedule": 5 * 60,
+                        "options": {"expires": 4 * 60}},
+    "apply-retention": {"task": "consortium.tasks.apply_retention", "schedule": 24 * 60 * 60},
+}
+# Personal data: retention periods (days) per category, applied daily by consortium.tasks.apply_retention. Each
+# category belongs to one app's personal-data handler (docs/privacy.md, "Retention"); None keeps the data. Override
+# some or all with PERSONAL_DATA_RETENTION='{"audit_events": 2555, "closed_applications": null}'.
+PERSONAL_DATA_RETENTION: dict[str, int | None] = {
+    "closed_application_documents": 180,  # documents of rejected, withdrawn, lapsed or declined applications
+    "closed_applications": 730,  # those applications (never enrolled) are then pseudonymised
+    "unverified_accounts": 30,  # sign-ups whose email was never verified and that hold nothing else
+    "sessions": 0,  # days after a session expired
+    "audit_events": 3650,  # the audit trail
+    **env.json("PERSONAL_DATA_RETENTION", default={}),
 }
 
 # --- Programmes ----------------------------------------------------------------------------------------
@@ -317,7 +351,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_CLASSES": ["consortium.rest.throttling.PerTokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api": env.str("API_RATE", default="600/minute")},
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "consortium.rest.schema.AutoSchema",  # documents the common errors of every operation
     "EXCEPTION_HANDLER": "consortium.rest.errors.exception_handler",
     "DEFAULT_VERSIONING_CLASS": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -45,3 +45,12 @@ def agreement_notify_signatories(self, version_id: str) -> int:
         None, "agreement.signatories_notified", version, {"emails": sent}, consortium_id=version.agreement.consortium_id
     )
     return sent
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def apply_retention() -> dict[str, int]:
+    """Periodic (Celery beat, daily): delete or pseudonymise personal data past its retention period
+    (``settings.PERSONAL_DATA_RETENTION``; each app's rules in its personal-data handler). Idempotent."""
+    from . import personal_data
+
+    return personal_data.apply_retention()

@@ -83,6 +83,7 @@ urlpatterns = [
     path("staff/<uuid:pk>/roles/grant/", views.RoleGrantView.as_view(), name="role-grant"),
     path("staff/roles/<uuid:pk>/revoke/", views.RoleRevokeView.as_view(), name="role-revoke"),
     path("audit/", views.AuditListView.as_view(), name="audit-list"),
+    path("", include("consortium.urls_privacy")),
     path("", include("programmes.urls")),
     path("", include("admissions.urls_learner")),
     path("", include("admissions.urls_staff")),

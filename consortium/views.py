@@ -1,21 +1,27 @@
 """Browser pages of the consortium domain. Thin: a form or a button, one service, a redirect."""
 
+import json
+import sys
+
 from django.contrib import messages
 from django.db import connection
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django_countries import countries
 
-from . import policy, selectors, services
+from . import audit, policy, selectors, services, unavailable
 from .forms import (
+    AUDIT_EXPORT_LIMIT,
     AddendumForm,
     AddendumInForceForm,
     AgreementForm,
     AgreementSectionsForm,
     ApiTokenForm,
+    AuditFilterForm,
     ConsortiumForm,
     ContactForm,
     FinancialModelForm,
@@ -43,9 +49,8 @@ from .models import (
     Membership,
     RoleAssignment,
     StaffProfile,
-    Via,
 )
-from .web import PaginatedListView, PolicyTemplateView, ServiceActionView, ServiceFormView
+from .web import PaginatedListView, PolicyTemplateView, ServiceActionView, ServiceFormView, csv_download
 
 
 @never_cache
@@ -83,9 +88,13 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
+    exception = sys.exc_info()[1]  # handler500 runs while the exception is handled
+    if unavailable.is_database_lost(exception):  # raised before any view ran (the session, the user)
+        return unavailable.database_unavailable(request, exception)
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _("Server error; nothing was saved. Please try again.")}, status=500)
-    return render(request, "500.html", status=500)
+    # Without the request's context: its processors would query the database, which may be what failed.
+    return HttpResponseServerError(render_to_string("500.html"))
 
 
 @policy.policy(policy.PUBLIC)
@@ -800,18 +809,36 @@ class RoleRevokeView(ServiceActionView):
 
 
 class AuditListView(PaginatedListView):
+    """The audit trail, filtered; ``?export=csv`` downloads the filtered entries (up to ``AUDIT_EXPORT_LIMIT``)."""
+
     policy_action = "audit.view"
     template_name = "consortium/audit_list.html"
     paginate_by = 50
 
+    def get(self, request, *args, **kwargs):
+        self.filters = AuditFilterForm(request.GET)
+        if request.GET.get("export") == "csv":
+            header = [_("When"), _("Who"), _("Action"), _("Object type"), _("Object id"), _("Object"), _("Changes"),
+                      _("Via")]
+            rows = [[e.at.isoformat(), e.actor_label, e.action, e.object_type, e.object_id, e.object_repr,
+                     json.dumps(e.changes, ensure_ascii=False), e.via]
+                    for e in self.get_queryset()[:AUDIT_EXPORT_LIMIT]]
+            audit.record(request.user, "audit.exported", request.user, {"rows": len(rows), "filters": request.GET})
+            return csv_download([header, *rows], "audit-trail.csv")
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
-        g = self.request.GET
+        self.filters.is_valid()  # an invalid field is shown with its error and left out of the filter
+        values = self.filters.cleaned_data
         return selectors.audit_list(
             user=self.request.user,
-            action=g.get("action", "").strip(),
-            actor=g.get("actor", "").strip(),
-            via=g.get("via", ""),
+            action=values.get("action", ""),
+            actor=values.get("actor", ""),
+            via=values.get("via", ""),
+            obj=values.get("object", ""),
+            since=values.get("since"),
+            until=values.get("until"),
         )
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "vias": Via.choices}
+        return {**super().get_context_data(**kwargs), "filters": self.filters}

@@ -20,6 +20,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from . import policy
+from .csv_export import csv_bytes
 from .errors import DomainError
 
 
@@ -172,3 +173,8 @@ def private_download(content, filename: str, content_type: str = "application/pd
         response = FileResponse(content, content_type=content_type, as_attachment=True, filename=filename)
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def csv_download(rows, filename: str) -> HttpResponse:
+    """Rows (the header first) as a private CSV download, safe to open in a spreadsheet (``csv_export``)."""
+    return private_download(csv_bytes(rows), filename, "text/csv; charset=utf-8")

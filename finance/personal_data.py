@@ -28,5 +28,27 @@ def _erase(user) -> None:
     """Accounting records are retained by law (see the module docstring): nothing is erased here."""
 
 
-personal_data.register("finance", description="Invoices, payments and credit notes (retained as accounting "
-                       "records: not erased).", export=_export, erase=_erase)
+def _files(user):
+    for invoice in Invoice.objects.filter(application__applicant=user).exclude(pdf=""):
+        yield f"invoice-{invoice.number}.pdf", invoice.pdf
+
+
+personal_data.register(
+    "finance",
+    description="Invoices, payments and credit notes (retained as accounting records: not erased).",
+    export=_export,
+    erase=_erase,
+    files=_files,
+    purpose="Invoicing the programme fee, recording payments, refunds and credit notes, and settling income "
+            "between the partner institutions.",
+    legal_basis="Art. 6(1)(b) (the learning contract) and 6(1)(c) (accounting and VAT law of the issuing "
+                "institution's country).",
+    data_subjects="Learners, and the employers or sponsors who pay for them.",
+    data_categories="Recipient name, address, email and VAT number, learner name, amounts, payment references "
+                    "and dates, credit notes and their reasons, invoice PDFs.",
+    recipients="Finance officers of the issuing institution and its partner system (finance:read); the payment "
+               "provider; auditors and tax authorities where the law requires. Other partners see aggregated "
+               "income only.",
+    retention="As national accounting and VAT rules require (typically 7 to 10 years); not erased on request "
+              "(Art. 17(3)(b)).",
+)

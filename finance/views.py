@@ -4,8 +4,6 @@ credit notes, and the payment providers' webhook."""
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 
 from django.conf import settings
@@ -20,7 +18,14 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from consortium.api import DomainError, Institution, policy
-from consortium.web import PolicyMixin, PolicyTemplateView, ServiceActionView, ServiceFormView, private_download
+from consortium.web import (
+    PolicyMixin,
+    PolicyTemplateView,
+    ServiceActionView,
+    ServiceFormView,
+    csv_download,
+    private_download,
+)
 from programmes.api import Edition, Programme
 
 from . import payments, plan, selectors, services
@@ -172,10 +177,7 @@ class SettlementCsvView(EditionMixin, View):
             statement = services.settlement(self.edition)
         except DomainError as exc:
             return HttpResponse(exc.message, status=409, content_type="text/plain; charset=utf-8")
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(services.settlement_csv_rows(statement))
-        return private_download(buffer.getvalue(), f"settlement-{self.edition.intake_code}.csv",
-                                "text/csv; charset=utf-8")
+        return csv_download(services.settlement_csv_rows(statement), f"settlement-{self.edition.intake_code}.csv")
 
 
 class InvoiceDetailView(InvoiceMixin, PolicyTemplateView):

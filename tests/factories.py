@@ -188,6 +188,17 @@ class ApiTokenFactory(DjangoModelFactory):
     )
 
 
+class ErasureRequestFactory(DjangoModelFactory):
+    """An open request by the person themselves; use ``services.erasure_request`` for the audited flow."""
+
+    class Meta:
+        model = models.ErasureRequest
+
+    user = factory.SubFactory(UserFactory)
+    requested_by = factory.SelfAttribute("user")
+    reason = "Please erase my account."
+
+
 # --- Programmes ------------------------------------------------------------------------------------------
 
 from decimal import Decimal  # noqa: E402

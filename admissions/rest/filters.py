@@ -1,6 +1,16 @@
 import django_filters
 
-from ..models import Enrolment, RegistrationStatus
+from consortium.rest.filters import IsoDateTimeFilter
+
+from ..models import Application, Enrolment, RegistrationStatus
+
+
+class ApplicationFilter(django_filters.FilterSet):
+    updated_at__gte = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Application
+        fields = ["edition", "status", "nationality", "route", "possible_duplicate"]
 
 
 class EnrolmentFilter(django_filters.FilterSet):
@@ -16,7 +26,7 @@ class EnrolmentFilter(django_filters.FilterSet):
         label="Has a registration in this status (at registration_institution when given)",
     )
     status = django_filters.CharFilter(field_name="application__status", label="The application's status")
-    updated_at__gte = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_at__gte = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Enrolment

@@ -8,6 +8,7 @@ from ..models import (
     ApplicationDocument,
     Enrolment,
     InstitutionRegistration,
+    ParticipantProfile,
     RegistrationStatus,
 )
 
@@ -29,6 +30,8 @@ class ApplicationSerializer(serializers.ModelSerializer):
         "institutions see them once a decision is made)."
     )
     enrolment = serializers.SerializerMethodField()
+    # Read-only model fields lose ``allow_blank``: declared so the schema admits an application without a profile.
+    participant_profile = serializers.ChoiceField(choices=ParticipantProfile.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Application
@@ -131,7 +134,7 @@ class EnrolmentSerializer(serializers.ModelSerializer):
     )
     given_names = serializers.CharField(source="application.given_names", read_only=True)
     family_names = serializers.CharField(source="application.family_names", read_only=True)
-    date_of_birth = serializers.DateField(source="application.date_of_birth", read_only=True)
+    date_of_birth = serializers.DateField(source="application.date_of_birth", read_only=True, allow_null=True)
     email = serializers.EmailField(source="application.email", read_only=True)
     track = serializers.CharField(source="application.track", read_only=True)
     registrations = RegistrationSerializer(many=True, read_only=True)

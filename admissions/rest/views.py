@@ -5,11 +5,11 @@ decides through the transition endpoints; every institution reports the registra
 its own systems. Thin: validate with a serializer, call one service, answer.
 """
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404  # 404, not 400, for an id that is not a UUID
 from rest_framework.response import Response
 
 from consortium.rest.views import PolicyViewSet
@@ -17,7 +17,7 @@ from consortium.rest.views import PolicyViewSet
 from .. import services
 from ..models import Application, ApplicationStatus, Enrolment
 from . import serializers as s
-from .filters import EnrolmentFilter
+from .filters import ApplicationFilter, EnrolmentFilter
 
 REFUSED = {
     400: OpenApiResponse(description="Invalid input (field messages) or a rule refused it (`detail`)."),
@@ -51,14 +51,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Polic
         "reject": "application.review",
         "withdraw": "application.review",
     }
-    filterset_fields = {
-        "edition": ["exact"],
-        "status": ["exact"],
-        "nationality": ["exact"],
-        "route": ["exact"],
-        "possible_duplicate": ["exact"],
-        "updated_at": ["gte"],
-    }
+    filterset_class = ApplicationFilter
     search_fields = ["given_names", "family_names", "email"]
     ordering_fields = ["submitted_at", "updated_at", "family_names", "status"]
     ordering = ["-submitted_at", "-created_at"]

@@ -7,16 +7,17 @@ providing institution until the examination board approves and locks them). Thin
 
 import django_filters
 from django.db import transaction
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.filters import OrderingFilter
+from rest_framework.generics import get_object_or_404  # 404, not 400, for an id that is not a UUID
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from consortium.api import TransitionError, policy
+from consortium.rest.filters import IsoDateTimeFilter
 from consortium.rest.views import PolicyViewSet
 from programmes.api import Course, Edition
 
@@ -35,7 +36,7 @@ class GradeFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         field_name="sheet__status", choices=SheetStatus.choices, help_text="The status of the result sheet."
     )
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Grade

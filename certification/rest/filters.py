@@ -1,5 +1,7 @@
 import django_filters
 
+from consortium.rest.filters import IsoDateTimeFilter
+
 from ..models import Award, AwardKind
 
 
@@ -8,7 +10,7 @@ class AwardFilter(django_filters.FilterSet):
     programme = django_filters.UUIDFilter(field_name="enrolment__edition__programme_id")
     enrolment = django_filters.UUIDFilter(field_name="enrolment_id")
     kind = django_filters.ChoiceFilter(choices=AwardKind.choices)
-    decided_since = django_filters.IsoDateTimeFilter(field_name="decided_at", lookup_expr="gte")
+    decided_since = IsoDateTimeFilter(field_name="decided_at", lookup_expr="gte")
 
     class Meta:
         model = Award

@@ -41,7 +41,7 @@ class DocumentSerializer(serializers.ModelSerializer):
                   "download_url"]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_download_url(self, obj) -> str | None:
         return document_download_url(self.context.get("request"), obj)
 

@@ -141,7 +141,6 @@ def verification(credential: Credential) -> dict:
     data = credential.snapshot
     programme = data["programme"]
     language = programme["primary_language"]
-    learner = data["learner"]
     bodies = data["awarding_bodies"] or [data["issuer"]]
     names = {str(d.institution_id): d.institution.short_name for d in credential.documents.all() if d.institution_id}
     public = ("legal_name", "short_name", "country", "country_name", "city")
@@ -154,7 +153,7 @@ def verification(credential: Credential) -> dict:
         "revocation_reason": credential.revocation_reason,
         "superseded_by": credential.superseded_by.credential_id if credential.superseded_by_id else None,
         "kind": data["kind"],
-        "holder": " ".join(x for x in (learner["given_names"], learner["family_names"]) if x),
+        "holder": snap.holder(data),
         "title": programme["titles"].get(language, ""),
         "qualification_name": programme["qualification_names"].get(language, ""),
         "award_type": programme["award_kind"],

@@ -85,6 +85,20 @@ def identity_hash(email: str, salt: str) -> str:
     return "sha256$" + hashlib.sha256((email.strip().lower() + salt).encode()).hexdigest()
 
 
+#: The subject's identifier once the learner's personal data was erased: names nobody (not even hashed), so the
+#: public credential can no longer be matched against the learner's email.
+WITHHELD_IDENTITY = {"type": "IdentityObject", "identityType": "ext:withheld", "hashed": False,
+                     "identityHash": "withheld at the holder's request"}
+
+
+def _identity(credential, s: dict[str, Any]) -> dict[str, Any]:
+    if snap.is_withheld(s):
+        return dict(WITHHELD_IDENTITY)
+    salt = _salt(credential)
+    return {"type": "IdentityObject", "identityHash": identity_hash(s["learner"]["email"], salt),
+            "identityType": "emailAddress", "hashed": True, "salt": salt}
+
+
 def _profile(body: dict[str, Any]) -> dict[str, Any]:
     profile: dict[str, Any] = {
         "id": keys.did_for(body["id"]),
@@ -166,11 +180,9 @@ def build_credential(credential) -> dict[str, Any]:
     if not attendance and _number(programme["ects"]) is not None:
         achievement["creditsAvailable"] = _number(programme["ects"])
 
-    salt = _salt(credential)
     subject: dict[str, Any] = {
         "type": ["AchievementSubject"],
-        "identifier": [{"type": "IdentityObject", "identityHash": identity_hash(s["learner"]["email"], salt),
-                        "identityType": "emailAddress", "hashed": True, "salt": salt}],
+        "identifier": [_identity(credential, s)],
         "achievement": achievement,
     }
     results = s["results"]

@@ -129,7 +129,7 @@ _CHECK_FIELDS = {
 
 def _read_upload(file) -> bytes:
     """The uploaded PDF's bytes, checked by content and size (``ValidationError`` with a message otherwise)."""
-    validate_upload(file, ("pdf",), settings.UPLOAD_MAX_BYTES)
+    validate_upload(file, ("pdf",), settings.UPLOAD_MAX_BYTES, active_content_ok=True)  # read, never opened
     try:
         file.seek(0)
         content = file.read(settings.UPLOAD_MAX_BYTES + 1)

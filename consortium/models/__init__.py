@@ -23,6 +23,7 @@ from .institutions import (
     MembershipRole,
 )
 from .people import ROLE_SCOPES, Role, RoleAssignment, Scope, StaffProfile, User
+from .privacy import ErasureRequest, ErasureStatus
 from .tokens import ApiToken
 
 __all__ = [
@@ -40,6 +41,8 @@ __all__ = [
     "AuditEvent",
     "Consortium",
     "ContactService",
+    "ErasureRequest",
+    "ErasureStatus",
     "Institution",
     "InstitutionContact",
     "InstitutionKind",

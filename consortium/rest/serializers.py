@@ -14,6 +14,7 @@ from consortium.models import (
     InstitutionContact,
     Membership,
     RevenueShare,
+    SharingBasis,
 )
 from consortium.services import INSTITUTION_FIELDS, SECTION_FIELDS
 
@@ -102,7 +103,8 @@ class MembershipEndSerializer(serializers.Serializer):
 class AgreementPartySerializer(serializers.ModelSerializer):
     institution = serializers.PrimaryKeyRelatedField(read_only=True)
     institution_short_name = serializers.CharField(source="institution.short_name", read_only=True)
-    joined_by_addendum = serializers.IntegerField(source="joined_by.number", read_only=True, default=None)
+    joined_by_addendum = serializers.IntegerField(source="joined_by.number", read_only=True, default=None,
+                                                  allow_null=True)
 
     class Meta:
         model = AgreementParty
@@ -139,7 +141,9 @@ class AgreementVersionSerializer(serializers.ModelSerializer):
     revenue_shares = RevenueShareSerializer(many=True, read_only=True)
     signatures = AgreementSignatureSerializer(many=True, read_only=True)
     addenda = AddendumSerializer(many=True, read_only=True)
-    collecting_institution = serializers.PrimaryKeyRelatedField(read_only=True)
+    collecting_institution = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    # Read-only model fields lose ``allow_blank``: declared so the schema says a version without a model is "".
+    sharing_basis = serializers.ChoiceField(choices=SharingBasis.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = AgreementVersion

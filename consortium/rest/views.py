@@ -10,6 +10,7 @@ from consortium import policy, services
 from consortium.models import Agreement, AgreementVersion, Consortium, Institution, Membership
 
 from . import serializers as s
+from .schema import CONFLICT
 
 
 class PolicyViewSet(viewsets.GenericViewSet):
@@ -106,7 +107,7 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Policy
         )
         return Response(s.MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.MembershipEndSerializer, responses=s.MembershipSerializer)
+    @extend_schema(request=s.MembershipEndSerializer, responses={200: s.MembershipSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def end(self, request, pk=None):
         membership = self.get_object()
@@ -168,7 +169,9 @@ class AgreementVersionViewSet(mixins.RetrieveModelMixin, PolicyViewSet):
         fresh = get_object_or_404(self.get_queryset(), pk=version.pk)
         return Response(s.AgreementVersionSerializer(fresh).data)
 
-    @extend_schema(request=s.AgreementVersionUpdateSerializer, responses=s.AgreementVersionSerializer)
+    @extend_schema(
+        request=s.AgreementVersionUpdateSerializer, responses={200: s.AgreementVersionSerializer, 409: CONFLICT}
+    )
     def partial_update(self, request, pk=None):
         version = self.get_object()
         serializer = s.AgreementVersionUpdateSerializer(version, data=request.data, partial=True)
@@ -177,7 +180,7 @@ class AgreementVersionViewSet(mixins.RetrieveModelMixin, PolicyViewSet):
             services.agreement_version_update(actor=request.user, version=version, data=serializer.validated_data)
         )
 
-    @extend_schema(request=s.FinancialModelSerializer, responses=s.AgreementVersionSerializer)
+    @extend_schema(request=s.FinancialModelSerializer, responses={200: s.AgreementVersionSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"], url_path="financial-model")
     def financial_model(self, request, pk=None):
         version = self.get_object()
@@ -203,17 +206,17 @@ class AgreementVersionViewSet(mixins.RetrieveModelMixin, PolicyViewSet):
             )
         )
 
-    @extend_schema(request=None, responses={200: s.AgreementVersionSerializer, 409: None})
+    @extend_schema(request=None, responses={200: s.AgreementVersionSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"], url_path="send-for-signature")
     def send_for_signature(self, request, pk=None):
         return self._answer(services.agreement_send_for_signature(actor=request.user, version=self.get_object()))
 
-    @extend_schema(request=None, responses={200: s.AgreementVersionSerializer, 409: None})
+    @extend_schema(request=None, responses={200: s.AgreementVersionSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"], url_path="return-to-draft")
     def return_to_draft(self, request, pk=None):
         return self._answer(services.agreement_return_to_draft(actor=request.user, version=self.get_object()))
 
-    @extend_schema(request=s.BringIntoForceSerializer, responses={200: s.AgreementVersionSerializer, 409: None})
+    @extend_schema(request=s.BringIntoForceSerializer, responses={200: s.AgreementVersionSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"], url_path="bring-into-force")
     def bring_into_force(self, request, pk=None):
         version = self.get_object()
@@ -225,7 +228,7 @@ class AgreementVersionViewSet(mixins.RetrieveModelMixin, PolicyViewSet):
             )
         )
 
-    @extend_schema(request=s.TerminateSerializer, responses={200: s.AgreementVersionSerializer, 409: None})
+    @extend_schema(request=s.TerminateSerializer, responses={200: s.AgreementVersionSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def terminate(self, request, pk=None):
         version = self.get_object()

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from ..models import Course, CurriculumVersion, Edition, LearningOutcome, Programme, ProgrammeText
+from ..models import Course, CurriculumVersion, Edition, LearningOutcome, Programme, ProgrammeText, QfEheaCycle
 from ..services import EDITION_FIELDS, PROGRAMME_FIELDS
 
 
@@ -21,6 +21,9 @@ class ProgrammeSerializer(serializers.ModelSerializer):
     outcomes = OutcomeSerializer(many=True, read_only=True)
     partners = serializers.SerializerMethodField()
     stacks_into = serializers.SerializerMethodField()
+    # Read-only model fields lose ``allow_blank``: declared so the schema admits the empty values.
+    qf_ehea_cycle = serializers.ChoiceField(choices=QfEheaCycle.choices, allow_blank=True, read_only=True)
+    contact_email = serializers.EmailField(allow_blank=True, read_only=True)
 
     class Meta:
         model = Programme

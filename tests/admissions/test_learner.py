@@ -285,8 +285,11 @@ def test_alternative_route_needs_the_portfolio(client, setup):
          "cv.pdf is not an accepted file type"),
         (lambda: pdf("big.pdf", PDF_BYTES + b"%" * 1000), "the limit is 1000\xa0bytes"),
         (lambda: SimpleUploadedFile("empty.pdf", b"", content_type="application/pdf"), "empty"),
+        (lambda: pdf("script.pdf", b"%PDF-1.4\n1 0 obj<</Type/Catalog/OpenAction<</S/JavaScript/JS(app.alert(1))>>>>"
+                                   b"endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"),
+         "script.pdf contains active content (JavaScript)"),
     ],
-    ids=["renamed-executable", "oversized", "empty"],
+    ids=["renamed-executable", "oversized", "empty", "pdf-with-javascript"],
 )
 def test_refused_upload_saves_nothing(client, setup, settings, upload, message):
     s = setup

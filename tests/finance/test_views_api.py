@@ -143,7 +143,7 @@ def test_settlement_page_csv_and_api_agree(invoiced, client):
     html = client.get(reverse("finance-edition", args=[f.edition.pk])).content.decode()
     assert "UA pays 580.00 EUR to UB" in html
     rows = list(csv.reader(io.StringIO(client.get(reverse("finance-settlement-csv", args=[f.edition.pk]))
-                                       .content.decode())))
+                                       .content.decode("utf-8-sig"))))
     assert ["UA", "UB", "580.00"] in rows and rows[0][0] == "partner"
 
     token = apitoken_create(actor=None, institution=f.ub, name="UB ERP", scopes=["finance:read"],

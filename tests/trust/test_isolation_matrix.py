@@ -29,7 +29,7 @@ from rest_framework.test import APIClient
 
 from certification import services as certification_services
 from consortium import policy
-from consortium.models import RoleAssignment
+from consortium.models import ErasureRequest, RoleAssignment
 from finance.models import Fee
 
 from ..assessment.conftest import cohort, grant  # noqa: F401  (fixture)
@@ -147,6 +147,7 @@ PK = {
     "payment": "api-payment-detail payment-receipt",
     "budget": "finance-cost-add",
     "cost_line": "finance-cost-delete",
+    "erasure": "erasure-detail erasure-carry-out erasure-refuse",
 }
 PK_OWNER = {name: owner for owner, names in PK.items() for name in names.split()}
 
@@ -215,9 +216,11 @@ def victim(awardable, world):  # noqa: F811
     v.payment = PaymentFactory(invoice=v.invoice)
     v.fee = Fee.objects.filter(edition=c.edition).first() or FeeFactory(edition=c.edition)
     PlanYearFactory(programme=c.programme)
+    v.erasure = ErasureRequest.objects.create(user=v.enrolment.learner, requested_by=v.enrolment.learner,
+                                              reason="I left the programme.")
     # What must never appear on another institution's pages.
     v.markers = [str(o.pk) for o in (v.application, v.enrolment, v.grade, v.award, v.invoice, v.agreement,
-                                     v.appeal, v.exemption, v.document_upload, v.payment)]
+                                     v.appeal, v.exemption, v.document_upload, v.payment, v.erasure)]
     v.markers += [v.credential.credential_id, v.invoice.number, v.contact.email]
     for enrolment in c.enrolments:
         v.markers += [enrolment.learner.email, f"{enrolment.application.given_names} Test"]
