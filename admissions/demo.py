@@ -9,11 +9,11 @@ import random
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from consortium.api import User
+from consortium.api import ExternalIdKind, User, external_id_set
 from programmes.api import Edition
 
 from . import services
-from .models import Application, Criterion
+from .models import Application, Criterion, Enrolment
 
 FIRST = ["Maria", "Jan", "Lucía", "Pieter", "Ana", "Luc", "Sofia", "Tomás", "Eva", "Noah", "Inès", "Łukasz",
          "Jürgen", "Søren", "Chiara", "Aylin", "Mateo", "Nour", "Hana", "Oskar", "Elif", "Bram", "Zoé", "Kai"]
@@ -84,7 +84,9 @@ def _apply(user: User, edition: Edition, index: int, criteria: list[Criterion]) 
     }
     documents = [(c.document_label, _pdf(c.document_label), c) for c in criteria
                  if c.document_label and (c.kind != "alternative" or data["route"] == "alternative")]
-    return services.application_save(actor=user, application=application, data=data, documents=documents)
+    # Every other learner gives a European Student Identifier (the HEI-wide form, issued by UNED).
+    esi = f"urn:schac:personalUniqueCode:int:esi:uned.es:2027{index:04d}" if index % 2 == 0 else None
+    return services.application_save(actor=user, application=application, data=data, documents=documents, esi=esi)
 
 
 def _drive(application: Application, target: str, user: User, admin) -> None:
@@ -144,6 +146,11 @@ def seed(ctx: dict) -> list[str]:
             application = _apply(user, edition, index, criteria)
             _drive(application, target, user, admin)
             count += 1
+    # UNED's student administration keeps its own student and enrolment numbers for the learners it enrolled.
+    for number, enrolment in enumerate(Enrolment.objects.order_by("enrolled_at", "pk"), start=1):
+        external_id_set(actor=admin, kind=ExternalIdKind.LEARNER, object_id=enrolment.learner_id,
+                        value=f"UNED-{enrolment.learner.email.split('@')[0]}")
+        external_id_set(actor=admin, kind=ExternalIdKind.ENROLMENT, object_id=enrolment.pk, value=f"UNED-M{number:05d}")
     # The demo learner account has a draft, ready to submit from the browser.
     learner = ctx["learner"]
     edition = Edition.objects.get(programme__code="euchip-cdf", status="open")

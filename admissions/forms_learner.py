@@ -78,6 +78,11 @@ class ApplicationForm(forms.ModelForm):
         required=False,
         help_text=_("The European Qualifications Framework level of your highest completed qualification; "
                     "it is usually printed on your diploma supplement."))
+    esi = forms.CharField(
+        label=_("European Student Identifier (optional)"), required=False, max_length=255,
+        help_text=_("If your university gave you a European Student Identifier (ESI), e.g. "
+                    "urn:schac:personalUniqueCode:int:esi:es:12345678Z: it identifies you to the partner universities "
+                    "and on your digital credential. It is kept with your account (also on “My data”)."))
     other_document = forms.FileField(label=_("Other document (optional)"), required=False, widget=_file_input())
     other_label = forms.CharField(
         label=_("What is the other document?"), required=False, max_length=200,
@@ -127,9 +132,14 @@ class ApplicationForm(forms.ModelForm):
                                                 widget=_file_input(), help_text=help_text)
             self.document_fields.append((name, criterion))
         self.fields["other_document"].help_text = help_text
+        if not self.is_bound and self.instance.applicant_id:
+            self.initial.setdefault("esi", self.instance.applicant.esi)
 
     def answers(self) -> dict[str, Any]:
         return {name: self.cleaned_data.get(name) for name in APPLICANT_FIELDS}
+
+    def esi_value(self) -> str:
+        return (self.cleaned_data.get("esi") or "").strip()
 
     def other_document_label(self) -> str:
         return (self.cleaned_data.get("other_label") or "").strip() or str(_("Other document"))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from consortium import csv_import
 from consortium.api import Institution
 
+from . import exchange
 from .models import (
     AdmissionFramework,
     ApplicationStatus,
@@ -174,3 +177,35 @@ class ExemptionDecideForm(forms.Form):
         help_text=_("When granting: leave empty to recognise the course's full ECTS."))
     reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
                              help_text=_("Required to refuse; the learner reads it."))
+
+
+class ApplicantImportForm(forms.Form):
+    """A partner's file of applicants (CSV, or JSON): read here, checked row by row by ``exchange.applications_import``.
+    """
+
+    file = forms.FileField(
+        label=_("File of applicants (CSV or JSON)"),
+        help_text=_("A header row with given_names, family_names and email, and any other field of the "
+                    "application. UTF-8; comma or semicolon separated; other columns are ignored. Or a JSON list of "
+                    "objects with the same names."),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > csv_import.MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 2 MB; split it."))
+        data = upload.read()
+        self.source = "csv"
+        if upload.name.lower().endswith(".json") or data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{"):
+            self.source = "json"
+            try:
+                items = json.loads(data.decode("utf-8-sig"))
+            except (UnicodeDecodeError, ValueError) as exc:
+                raise forms.ValidationError(_("The file is not valid JSON: %(error)s") % {"error": exc}) from exc
+            if isinstance(items, dict):
+                items = items.get("applicants")
+            if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
+                raise forms.ValidationError(_("A JSON file holds a list of applicants (objects), or "
+                                              "{\"applicants\": [...]}."))
+            return exchange.read_items(items), []
+        return exchange.read_csv(data)

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from consortium.api import personal_data
 
-from .models import Application, ApplicationDocument, ApplicationStatus, ExemptionRequest
+from .models import Application, ApplicationDocument, ApplicationStatus, Enrolment, ExemptionRequest
 
 FIELDS = ("given_names", "family_names", "date_of_birth", "nationality", "email", "participant_profile", "track",
           "employer_sponsor", "education", "highest_eqf_level", "experience_years", "experience", "language_proofs",
@@ -86,6 +86,8 @@ def _pseudonymise(application: Application, redact) -> None:
         setattr(application, field, "")
     application.decision_reason = redact(application.decision_reason)
     application.save()
+    # The enrolment shows the learner's names: partners syncing it see the erasure too (change feed).
+    Enrolment.objects.filter(application=application).update(updated_at=application.updated_at)
     application.messages.all().delete()
 
 

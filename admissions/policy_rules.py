@@ -9,10 +9,10 @@
 
 from django.db.models import Q
 
-from consortium.api import Role, policy
+from consortium.api import ExternalIdKind, Role, User, identifiers, policy
 from programmes.api import Edition, Programme
 
-from .models import Application, ApplicationStatus, ExemptionRequest, InstitutionRegistration
+from .models import Application, ApplicationStatus, Enrolment, ExemptionRequest, InstitutionRegistration
 
 Actor = policy.Actor
 SA = Role.STUDENT_ADMIN
@@ -108,6 +108,24 @@ def _review(actor: Actor, obj) -> bool:
     return edition is not None and _reviewing_institution_id(edition) in _student_admin_of(actor)
 
 
+def importing_institution_ids(actor: Actor) -> set:
+    """The institutions for which the actor brings in applicants: those where it is a student administrator, or its
+    partner system's institution."""
+    return _student_admin_of(actor)
+
+
+@policy.rule("application.import", api_scope="applications:write")
+def _import(actor: Actor, obj) -> bool:
+    """Partners import the applicants they collected (bulk exchange): the student administrators of an institution
+    taking part in the programme, or its partner system. The reviewing institution still reviews every one."""
+    institutions = importing_institution_ids(actor)
+    if obj is None:
+        return bool(institutions)
+    edition = _edition(obj)
+    return edition is not None and bool(institutions) and any(
+        p.institution_id in institutions for p in edition.programme.partners.all())
+
+
 @policy.rule("application.documents", api_scope="applications:read")
 def _documents(actor: Actor, application) -> bool:
     """Documents are private to the applicant and the reviewing institution until a decision is made."""
@@ -153,3 +171,19 @@ def _exemption_decide(actor: Actor, exemption) -> bool:
     programme_id = exemption.application.edition.programme_id
     return actor.has_role(Role.EXAM_BOARD, target=programme_id) or actor.has_role(Role.EXAMINER,
                                                                                   target=exemption.course_id)
+
+
+# --- External ids (consortium.identifiers): on the learners and enrolments an institution may see -------------------
+
+
+def _visible_learners(user):
+    """Applicants of the submitted applications the caller follows (drafts are the learners' own)."""
+    applications = policy.filter(user, "application.view",
+                                 Application.objects.exclude(status=ApplicationStatus.DRAFT))
+    return User.objects.filter(pk__in=applications.values("applicant_id"))
+
+
+identifiers.register_kind(ExternalIdKind.LEARNER, visible=_visible_learners)
+identifiers.register_kind(
+    ExternalIdKind.ENROLMENT, visible=lambda user: policy.filter(user, "enrolment.view", Enrolment.objects.all())
+)

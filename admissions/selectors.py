@@ -140,6 +140,7 @@ def review_queue(*, edition: Edition, filters: QueueFilters, criteria_count: int
     for term in filters.search.split():
         qs = qs.filter(
             Q(given_names__icontains=term) | Q(family_names__icontains=term) | Q(email__icontains=term)
+            | Q(applicant__esi__icontains=term)
         )
     if filters.nationality:
         qs = qs.filter(nationality=filters.nationality)

@@ -19,7 +19,17 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from consortium.api import DomainError, TransitionError, User, audit, events, policy, validate_upload
+from consortium.api import (
+    DomainError,
+    TransitionError,
+    User,
+    audit,
+    events,
+    feed,
+    policy,
+    user_esi_set,
+    validate_upload,
+)
 from programmes.api import Course, Edition, accepts_applications
 
 from .models import (
@@ -127,6 +137,19 @@ def _notify(application: Application, kind: str, subject: str, body: str, author
     return message
 
 
+def _feed(event_type: str, obj, application: Application, /, **data) -> None:
+    """An event for the partners' feed (``consortium.feed``), as the transaction's last write. Its audience is the
+    programme's partner institutions: the applications and enrolments lists show them to those institutions."""
+    programme = application.edition.programme
+    feed.record(event_type, obj, consortium_id=programme.consortium_id,
+                institution_ids=programme.partners.values_list("institution_id", flat=True), data=data)
+
+
+def _touch_enrolment(application: Application) -> None:
+    """The enrolment shows the application's status and the learner's names: it changed too (change feed)."""
+    Enrolment.objects.filter(application_id=application.pk).update(updated_at=timezone.now())
+
+
 def _move(actor, application: Application, target: str, *, reason: str = "", changes: Mapping | None = None,
           notify: bool = True) -> None:
     source = application.status
@@ -135,6 +158,7 @@ def _move(actor, application: Application, target: str, *, reason: str = "", cha
             "source": S(source).label.lower(), "target": S(target).label.lower()})
     application.status = target
     application.save()
+    _touch_enrolment(application)
     _record(actor, f"application.{target}", application, {"status": [source, target], "reason": reason,
                                                           **(changes or {})})
     if notify and target in STATUS_MESSAGES:
@@ -257,8 +281,10 @@ def application_start(*, actor: User, edition: Edition, utm: Mapping[str, str] |
 
 @transaction.atomic
 def application_save(*, actor, application: Application, data: Mapping[str, Any],
-                     documents: Sequence[tuple[str, Any, Criterion | None]] = ()) -> Application:
-    """Save the learner's answers and uploads (draft, or while more information is requested)."""
+                     documents: Sequence[tuple[str, Any, Criterion | None]] = (),
+                     esi: str | None = None) -> Application:
+    """Save the learner's answers and uploads (draft, or while more information is requested), and their European
+    Student Identifier when ``esi`` is given (it belongs to the account, not to this application)."""
     policy.require(actor, "application.edit", application)
     _check_documents(documents)
     foreign = [label for label, _f, criterion in documents
@@ -270,6 +296,8 @@ def application_save(*, actor, application: Application, data: Mapping[str, Any]
     if application.status not in EDITABLE:
         raise TransitionError(_("A %(status)s application can no longer be changed.") % {
             "status": application.get_status_display().lower()})
+    if esi is not None:
+        user_esi_set(actor=actor, user=application.applicant, esi=esi)
     before = audit.snapshot(application, APPLICANT_FIELDS)
     for field in APPLICANT_FIELDS:
         if field in data:
@@ -316,7 +344,8 @@ def _flag_duplicates(application: Application) -> None:
             date_of_birth=application.date_of_birth))
     ids = list(others.values_list("pk", flat=True))
     if ids:
-        Application.objects.filter(pk__in=[*ids, application.pk]).update(possible_duplicate=True)
+        Application.objects.filter(pk__in=[*ids, application.pk]).update(possible_duplicate=True,
+                                                                          updated_at=timezone.now())
         application.possible_duplicate = True
 
 
@@ -333,6 +362,7 @@ def application_submit(*, actor, application: Application) -> Application:
     application.submitted_at = timezone.now()
     _move(actor, application, S.SUBMITTED)
     _flag_duplicates(application)
+    _feed("application.submitted", application, application, status=application.status)
     return application
 
 
@@ -392,6 +422,11 @@ def application_withdraw(*, actor, application: Application, reason: str = "") -
     events.publish("admissions.withdrawn", application_id=str(application.pk))
     if held_place:
         promote_waitlist(edition=application.edition)
+    _feed("application.withdrawn", application, application, status=application.status)
+    enrolment = Enrolment.objects.filter(application=application).first()
+    if enrolment is not None:
+        _feed("enrolment.withdrawn", enrolment, application, application=str(application.pk),
+              status=application.status)
     return application
 
 
@@ -433,6 +468,11 @@ def criterion_assess(*, actor, application: Application, criterion: Criterion, r
     return assessment
 
 
+def _decided(application: Application, **data) -> None:
+    _feed("application.decided", application, application, status=application.status,
+          decided_at=application.decided_at, **data)
+
+
 @transaction.atomic
 def application_admit(*, actor, application: Application, reason: str = "") -> Application:
     """Admit within capacity: the edition row is locked, so concurrent admissions cannot overfill it."""
@@ -450,6 +490,7 @@ def application_admit(*, actor, application: Application, reason: str = "") -> A
     application.offer_deadline = timezone.now() + dt.timedelta(days=framework.offer_valid_days)
     application.waitlisted_at = None
     _move(actor, application, S.ADMITTED, reason=reason)
+    _decided(application)
     return application
 
 
@@ -461,6 +502,7 @@ def application_waitlist(*, actor, application: Application, reason: str = "") -
     application.decision_reason = reason
     application.waitlisted_at = timezone.now()
     _move(actor, application, S.WAITLISTED, reason=reason)
+    _decided(application)
     return application
 
 
@@ -473,6 +515,7 @@ def application_reject(*, actor, application: Application, reason: str) -> Appli
     application.decided_at = timezone.now()
     application.decision_reason = reason
     _move(actor, application, S.REJECTED, reason=reason)
+    _decided(application)
     return application
 
 
@@ -490,26 +533,32 @@ def promote_waitlist(*, edition: Edition) -> Application | None:
     first.offer_deadline = timezone.now() + dt.timedelta(days=framework.offer_valid_days)
     first.waitlisted_at = None
     _move(None, first, S.ADMITTED, reason=_("A place became available."))
+    _decided(first, from_waitlist=True)
     return first
 
 
-@transaction.atomic
 def applications_lapse_overdue(*, now: dt.datetime | None = None) -> int:
-    """Offers not accepted by their deadline lapse; their places go to the waitlist. Returns how many lapsed."""
+    """Offers not accepted by their deadline lapse; their places go to the waitlist. Returns how many lapsed.
+
+    Each lapse is its own transaction: a promotion records a feed event, whose counter lock must not be held while
+    the next edition is locked (``consortium.feed``: the counter is every transaction's last lock)."""
     now = now or timezone.now()
-    lapsed = 0
     overdue = Application.objects.filter(status=S.ADMITTED, offer_deadline__lt=now)
-    for application in overdue.select_related("edition").order_by("edition_id", "pk"):
-        # Edition first, then the application (the order every transition uses), and check again under the
-        # lock: the learner may have accepted, or another run lapsed it, in the meantime.
-        _lock_edition(application.edition)
-        application = _locked(application)
-        if application.status != S.ADMITTED or not application.offer_deadline or application.offer_deadline >= now:
-            continue
-        _move(None, application, S.LAPSED)
-        promote_waitlist(edition=application.edition)
-        lapsed += 1
-    return lapsed
+    return sum(_lapse(application, now) for application in
+               list(overdue.select_related("edition").order_by("edition_id", "pk")))
+
+
+@transaction.atomic
+def _lapse(application: Application, now: dt.datetime) -> int:
+    # Edition first, then the application (the order every transition uses), and check again under the
+    # lock: the learner may have accepted, or another run lapsed it, in the meantime.
+    _lock_edition(application.edition)
+    application = _locked(application)
+    if application.status != S.ADMITTED or not application.offer_deadline or application.offer_deadline >= now:
+        return 0
+    _move(None, application, S.LAPSED)
+    promote_waitlist(edition=application.edition)
+    return 1
 
 
 def _enrol(actor, application: Application) -> Enrolment:
@@ -522,6 +571,7 @@ def _enrol(actor, application: Application) -> Enrolment:
     InstitutionRegistration.objects.bulk_create(
         [InstitutionRegistration(enrolment=enrolment, institution_id=i) for i in sorted(institutions, key=str)])
     events.publish("admissions.enrolled", enrolment_id=str(enrolment.pk), application_id=str(application.pk))
+    _feed("enrolment.created", enrolment, application, application=str(application.pk))
     return enrolment
 
 
@@ -580,6 +630,7 @@ def registration_update(*, actor, registration: InstitutionRegistration, status:
     registration.message = message[:255]
     registration.full_clean()
     registration.save()
+    Enrolment.objects.filter(pk=registration.enrolment_id).update(updated_at=registration.updated_at)
     audit.record(actor, "enrolment.registration_updated", registration,
                  audit.diff(before, audit.snapshot(registration, ("status", "external_student_number"))),
                  institution_id=registration.institution_id)

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from . import views_exchange
 from . import views_staff as views
 
 urlpatterns = [
@@ -17,6 +18,11 @@ urlpatterns = [
     path("admissions/editions/<uuid:pk>/queue/bulk/", views.QueueBulkView.as_view(), name="review-queue-bulk"),
     path("admissions/editions/<uuid:pk>/queue/message/", views.QueueMessageView.as_view(),
          name="review-queue-message"),
+    # Bulk exchange: a partner's applicants
+    path("admissions/editions/<uuid:pk>/import/", views_exchange.ApplicantImportView.as_view(),
+         name="applicants-import"),
+    path("admissions/editions/<uuid:pk>/import/confirm/", views_exchange.ApplicantImportConfirmView.as_view(),
+         name="applicants-import-confirm"),
     # One application
     path("admissions/applications/<uuid:pk>/", views.ApplicationDetailView.as_view(), name="application-detail"),
     path("admissions/applications/<uuid:pk>/assess/", views.CriterionAssessView.as_view(),

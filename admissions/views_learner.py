@@ -234,7 +234,8 @@ class ApplicationEditView(OwnApplicationMixin, ServiceFormView):
         submit = self.request.POST.get("action") == "submit"
         try:
             application = services.application_save(actor=self.request.user, application=self.object,
-                                                    data=form.answers(), documents=form.uploads())
+                                                    data=form.answers(), documents=form.uploads(),
+                                                    esi=form.esi_value())
         except ValidationError as exc:
             self.service_errors(form, exc)
             return self.form_invalid(form)

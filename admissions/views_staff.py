@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
-from consortium.api import DomainError, audit, policy
+from consortium.api import DomainError, ExternalIdKind, audit, identifiers, policy
 from consortium.web import (
     PaginatedListView,
     PolicyMixin,
@@ -305,6 +305,8 @@ class QueueView(QueueMixin, PaginatedListView):
             filter_query=self.filter_query(),
             can_review=self.can("application.review", self.edition),
             can_configure=self.can("admissions.configure", self.edition),
+            can_import=self.can("application.import", self.edition),
+            can_export=self.can("edition.export", self.edition),
             bulk_form=BulkForm(),
             message_form=MessageForm(),
             bulk_results=self.request.session.pop(BULK_RESULTS_KEY, None),
@@ -479,7 +481,13 @@ class ApplicationDetailView(ApplicationMixin, PolicyTemplateView):
         enrolment = getattr(application, "enrolment", None)
         registrations = list(selectors.registrations(enrolment)) if enrolment else []
         exemptions = list(application.exemptions.all())
+        user = self.request.user
         context.update(
+            learner_external_id=identifiers.values_for(user, ExternalIdKind.LEARNER, [application.applicant_id]).get(
+                str(application.applicant_id)),
+            enrolment_external_id=identifiers.values_for(user, ExternalIdKind.ENROLMENT, [enrolment.pk]).get(
+                str(enrolment.pk)) if enrolment else None,
+            acts_for_institution=identifiers.acting_institution_id(user) is not None,
             application=application,
             edition=edition,
             framework=framework,

@@ -6,11 +6,9 @@ entered is decided by ``services.grades_enter``, which validates every row and s
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import re
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,9 +17,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from consortium import csv_import
 from consortium.api import User
 from consortium.forms import DateInput
-from consortium.uploads import sniff
 
 from .grading import Scale, normalise
 from .models import Assessment, ExamRegulation, GradingScale, RegulationStatus
@@ -235,11 +233,18 @@ def read_grid(data, rows) -> tuple[list[tuple[Any, Any, str]], list]:
     return changed, cells
 
 
-# --- Reading an uploaded CSV -------------------------------------------------------------------------
+# --- Reading an uploaded CSV or the rows of an import -------------------------------------------------
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 MAX_UPLOAD_ROWS = 10_000
-COLUMN_ALIASES = {"enrollment_id": "enrolment_id", "enrolment": "enrolment_id", "e-mail": "email"}
+COLUMN_ALIASES = {
+    "enrollment_id": "enrolment_id",
+    "enrolment": "enrolment_id",
+    "e-mail": "email",
+    "external-id": "external_id",
+}
+#: The columns that name the learner, tried in this order (the first one filled in a row counts).
+LEARNER_COLUMNS = ("enrolment_id", "email", "external_id", "esi")
 
 
 @dataclass
@@ -249,133 +254,100 @@ class UploadRow:
     email: str
     assessment_title: str
     grade: str
+    external_id: str = ""
+    esi: str = ""
     enrolment: Any = None
     assessment: Any = None
     joint_grade: str = ""
     error: str = ""
     skipped: bool = False
+    outcome: str = ""  # set by ``exchange.results_import``: create, update, unchanged, skipped or error
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def learner(self) -> str:
         if self.enrolment is not None:
             return self.enrolment.application.full_name
-        return self.email or self.enrolment_ref
-
-
-def _unquote(value: str) -> str:
-    """Undo the apostrophe our own CSV exports put before cells starting with = + - @ (spreadsheet formulas)."""
-    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@":
-        return value[1:]
-    return value
-
-
-def _decode(data: bytes) -> str:
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise ValidationError(_("The file says it is UTF-16 text but cannot be read as such.")) from exc
-    kind = sniff(data[:16])
-    if kind or data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ValidationError(
-            _(
-                "This is not a CSV file (it looks like %(kind)s). In your spreadsheet program choose "
-                "'Save as' → 'CSV UTF-8 (comma delimited)' and upload that file."
-            )
-            % {"kind": (kind or "").upper() or gettext("a spreadsheet or ZIP file")}
-        )
-    if b"\x00" in data:
-        raise ValidationError(_("This is not a CSV text file: it contains binary data."))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationError(
-            _(
-                "The file is not UTF-8 text (the byte at position %(pos)s cannot be read). Save it as "
-                "'CSV UTF-8' in your spreadsheet program, or choose UTF-8 as the encoding, and upload it again."
-            )
-            % {"pos": exc.start}
-        ) from exc
-    text = text.lstrip("\ufeff")  # a second byte order mark (a file saved twice) is no column name
-    controls = sum(1 for ch in text[:4096] if ord(ch) < 32 and ch not in "\t\r\n")
-    if controls > 0:
-        raise ValidationError(_("This is not a CSV text file: it contains control characters."))
-    return text
+        return self.email or self.enrolment_ref or self.external_id or self.esi
 
 
 def parse_grade_csv(data: bytes) -> list[UploadRow]:
-    """Rows of a grades CSV: columns ``enrolment_id`` or ``email``, ``assessment`` (its title), ``grade``.
+    """Rows of a grades CSV: a column naming the learner (``enrolment_id``, ``email``, ``external_id`` — your
+    institution's own id — or ``esi``), ``assessment`` (its title or id), ``grade``.
 
-    UTF-8 (with or without a byte order mark) or UTF-16 with one; comma, semicolon or tab separated. Other
-    columns are ignored. Cells are only ever read as text, so formulas are harmless.
+    Read by ``consortium.csv_import`` (UTF-8 with or without a byte order mark, or UTF-16 with one; comma, semicolon
+    or tab separated). Other columns are ignored. Cells are only ever read as text, so formulas are harmless.
     """
-    if not data.strip():
-        raise ValidationError(_("The file is empty."))
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ValidationError(_("The file is larger than 2 MB; split it."))
-    text = _decode(data)
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = max((",", ";", "\t"), key=first_line.count) if first_line else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        records = list(reader)
-    except csv.Error as exc:
-        raise ValidationError(
-            _("The file cannot be read as CSV (line %(line)s: %(error)s).") % {"line": reader.line_num, "error": exc}
-        ) from exc
-    records = [(number, r) for number, r in enumerate(records, start=1) if any(cell.strip() for cell in r)]
-    if not records:
-        raise ValidationError(_("The file is empty."))
-    _header_line, header = records[0]
-    columns: dict[str, int] = {}
-    for index, name in enumerate(header):
-        key = name.strip().lstrip("\ufeff").strip().lower().replace(" ", "_")
-        key = COLUMN_ALIASES.get(key, key)
-        columns.setdefault(key, index)
-    if "assessment" not in columns or "grade" not in columns or not {"enrolment_id", "email"} & columns.keys():
+    table = csv_import.read_table(
+        data, aliases=COLUMN_ALIASES, max_bytes=MAX_UPLOAD_BYTES, max_rows=MAX_UPLOAD_ROWS
+    )
+    columns = table.columns
+    if "assessment" not in columns or "grade" not in columns or not set(LEARNER_COLUMNS) & columns.keys():
         raise ValidationError(
             _(
-                "The first row must name the columns: enrolment_id or email, assessment, grade (other columns "
-                "are ignored). Found: %(found)s."
+                "The first row must name the columns: enrolment_id, email, external_id or esi, assessment, grade "
+                "(other columns are ignored). Found: %(found)s."
             )
-            % {"found": ", ".join(h.strip() for h in header if h.strip())[:200] or "—"}
+            % {"found": table.found()}
         )
-    if len(records) - 1 > MAX_UPLOAD_ROWS:
-        raise ValidationError(_("At most %(n)s rows per file.") % {"n": MAX_UPLOAD_ROWS})
-
-    def cell(record: list[str], name: str) -> str:
-        index = columns.get(name)
-        return _unquote(record[index].strip()) if index is not None and index < len(record) else ""
-
-    rows = []
-    for line, record in records[1:]:
-        rows.append(
-            UploadRow(
-                line=line,
-                enrolment_ref=cell(record, "enrolment_id"),
-                email=cell(record, "email"),
-                assessment_title=cell(record, "assessment"),
-                grade=cell(record, "grade"),
-            )
+    rows = [
+        UploadRow(
+            line=line,
+            enrolment_ref=table.cell(record, "enrolment_id"),
+            email=table.cell(record, "email"),
+            external_id=table.cell(record, "external_id"),
+            esi=table.cell(record, "esi"),
+            assessment_title=table.cell(record, "assessment"),
+            grade=table.cell(record, "grade"),
         )
+        for line, record in table.records
+    ]
     if not rows:
         raise ValidationError(_("The file has a header row but no grades."))
     return rows
 
 
-def resolve_upload(rows: list[UploadRow], enrolments, assessments) -> None:
-    """Find each row's learner (by enrolment id, else email) and assessment (by title), or say why not.
+def grade_rows(items: Sequence[Mapping[str, Any]]) -> list[UploadRow]:
+    """The rows of a JSON import (``[{"enrolment_id"|"email"|"external_id"|"esi": ..., "assessment": ...,
+    "grade": ...}]``) as upload rows, numbered from 1; read like the CSV's cells."""
 
-    Rows without a grade are skipped. ``enrolments`` are all learners of the edition (the service refuses
-    those not on the assessed track, with its reason).
+    def text(item: Mapping[str, Any], name: str) -> str:
+        value = item.get(name)
+        return "" if value is None else csv_import.unquote(str(value).strip())
+
+    return [
+        UploadRow(
+            line=number,
+            enrolment_ref=text(item, "enrolment_id"),
+            email=text(item, "email"),
+            external_id=text(item, "external_id"),
+            esi=text(item, "esi"),
+            assessment_title=text(item, "assessment"),
+            grade=text(item, "grade"),
+        )
+        for number, item in enumerate(items, start=1)
+    ]
+
+
+def resolve_upload(
+    rows: list[UploadRow], enrolments, assessments, external_ids: Mapping[str, Any] | None = None
+) -> None:
+    """Find each row's learner (by enrolment id, else email, else external id, else ESI) and assessment (by title,
+    or id), or say why not.
+
+    Rows without a grade are skipped. ``enrolments`` are all learners of the edition (the service refuses those not
+    on the assessed track, with its reason); ``external_ids`` maps the caller institution's own ids to them.
     """
     by_id = {str(e.pk): e for e in enrolments}
     by_email: dict[str, Any] = {}
+    by_esi: dict[str, Any] = {}
     for e in enrolments:
         for email in (e.application.email, e.learner.email):
             by_email.setdefault(email.strip().lower(), e)
+        if getattr(e.learner, "esi", ""):
+            by_esi.setdefault(e.learner.esi.strip().lower(), e)
     by_title = {a.title.strip().casefold(): a for a in assessments}
+    by_title.update({str(a.pk): a for a in assessments})
     titles = ", ".join(a.title for a in assessments)
     for row in rows:
         if not row.grade:
@@ -397,10 +369,24 @@ def resolve_upload(rows: list[UploadRow], enrolments, assessments) -> None:
             if row.enrolment is None:
                 row.error = gettext("No learner of this edition has the email %(email)s.") % {"email": row.email}
                 continue
+        elif row.external_id:
+            row.enrolment = (external_ids or {}).get(row.external_id)
+            if row.enrolment is None:
+                row.error = gettext(
+                    "No learner of this edition has your institution's external id %(id)s."
+                ) % {"id": row.external_id}
+                continue
+        elif row.esi:
+            row.enrolment = by_esi.get(row.esi.lower())
+            if row.enrolment is None:
+                row.error = gettext("No learner of this edition has the European Student Identifier %(esi)s.") % {
+                    "esi": row.esi
+                }
+                continue
         else:
-            row.error = gettext("Neither an enrolment id nor an email.")
+            row.error = gettext("Neither an enrolment id, an email, an external id nor an ESI.")
             continue
-        row.assessment = by_title.get(row.assessment_title.casefold())
+        row.assessment = by_title.get(row.assessment_title.strip().casefold())
         if row.assessment is None:
             row.error = gettext("No assessment titled “%(title)s” (the titles are: %(titles)s).") % {
                 "title": row.assessment_title,
@@ -412,8 +398,9 @@ class GradeUploadForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file"),
         help_text=_(
-            "Columns: enrolment_id or email, assessment (its title), grade (your institution's scale). "
-            "UTF-8; comma or semicolon separated; other columns are ignored; rows without a grade are skipped."
+            "Columns: enrolment_id, email, external_id (your institution's own id) or esi, assessment (its "
+            "title), grade (your institution's scale). UTF-8; comma or semicolon separated; other columns are "
+            "ignored; rows without a grade are skipped."
         ),
     )
 

@@ -104,6 +104,55 @@ def convert(national: Scale, joint: Scale, mapping: Mapping[str, str], grade: st
     return table[normalise(grade)]
 
 
+def _number(grade: str) -> Decimal | None:
+    try:
+        number = Decimal(normalise(grade))
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
+
+
+def to_national(
+    national: Scale, joint: Scale, mapping: Mapping[str, str], joint_grade: str, *, passed: bool | None = None
+) -> str:
+    """The national grade a joint result corresponds to: the reverse of a conversion table, for a partner that
+    reads the results on its own scale.
+
+    A table maps each national grade to a joint grade (often many to one), and a result may lie between the joint
+    scale's grades (a weighted average such as ``16.4``). The answer is the best national grade whose joint grade is
+    not better than the result, on the same side of the pass mark: a passed result never becomes a national fail,
+    nor a failed one a pass (``passed`` is the result's verdict; by default the joint scale's). When no grade on that
+    side is low enough, the worst grade on that side (the national pass mark, for a pass). A result that is neither
+    a grade of the joint scale nor a number on a numeric joint scale raises ``KeyError``.
+    """
+    table = {normalise(k): normalise(v) for k, v in mapping.items()}
+    grade = normalise(joint_grade)
+    numbers = [_number(g) for g in joint.grades]
+    numeric = all(n is not None for n in numbers) and len(numbers) > 1
+    value = _number(grade) if numeric else None
+    if grade not in joint and value is None:
+        raise KeyError(joint_grade)
+    ascending = numeric and numbers[0] > numbers[-1]
+
+    def not_better(candidate: str) -> bool:
+        if value is not None:
+            other = _number(candidate)
+            return other <= value if ascending else other >= value
+        return joint.rank(candidate) >= joint.rank(grade)
+
+    if passed is None:
+        if grade in joint:
+            passed = joint.passes(grade)
+        else:
+            pass_mark = _number(joint.pass_grade)
+            passed = value >= pass_mark if ascending else value <= pass_mark
+    side = [g for g in national.grades if national.passes(g) == passed]  # best first
+    for candidate in side:
+        if candidate in table and not_better(table[candidate]):
+            return candidate
+    return side[-1] if side else national.grades[-1]
+
+
 def proportional_mapping(national: Scale, joint: Scale) -> dict[str, str]:
     """A starting table: failing and passing bands each spread evenly (always valid; editable afterwards)."""
 

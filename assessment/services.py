@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from admissions.api import ApplicationStatus, Enrolment, ExemptionRequest, ExemptionStatus, Track
-from consortium.api import DomainError, Institution, TransitionError, User, audit, policy, role_grant
+from consortium.api import DomainError, Institution, TransitionError, User, audit, feed, policy, role_grant
 from programmes.api import Course, Edition, Programme
 
 from .grading import conversion_problems, normalise
@@ -38,6 +38,7 @@ from .models import (
     ResultSheet,
     SheetStatus,
 )
+from .policy_rules import RUNS_THE_PROGRAMME
 
 REGULATION_FIELDS = (
     "joint_scale",
@@ -55,6 +56,17 @@ def _record(
     actor, action: str, obj, programme: Programme, changes: Mapping[str, Any] | None = None, institution_id=None
 ) -> None:
     audit.record(actor, action, obj, changes, consortium_id=programme.consortium_id, institution_id=institution_id)
+
+
+def _feed(event_type: str, obj, sheet: ResultSheet, /, *, resource_type: str, resource_id: str | None = None,
+          **data) -> None:
+    """An event for the partners' feed (``consortium.feed``), as the transaction's last write. Its audience is who
+    reads the sheet's approved grades through the API: the course's provider and the institutions that run the
+    programme (lead and partners; ``grades.view``)."""
+    programme = sheet.edition.programme
+    runs = programme.partners.filter(role__in=RUNS_THE_PROGRAMME).values_list("institution_id", flat=True)
+    feed.record(event_type, obj, consortium_id=programme.consortium_id, resource_type=resource_type,
+                resource_id=resource_id, institution_ids={sheet.course.provider_id, *runs}, data=data)
 
 
 # --- Regulations and conversion tables --------------------------------------------------------------
@@ -235,6 +247,7 @@ def assessment_save(
         )
     assessment.full_clean()
     assessment.save()
+    Grade.objects.filter(assessment=assessment).update(updated_at=assessment.updated_at)  # they show its title
     _record(
         actor,
         "assessment.saved",
@@ -324,8 +337,11 @@ def _conversion(regulation: ExamRegulation, course: Course) -> ConversionTable:
 
 
 @transaction.atomic
-def grades_enter(*, actor, sheet: ResultSheet, rows: Sequence[tuple[Any, Any, str]]) -> list[Grade]:
-    """Enter grades in the provider's own scale. ``rows`` are (enrolment or its id, assessment or its id, grade).
+def grades_enter(
+    *, actor, sheet: ResultSheet, rows: Sequence[tuple[Any, Any, str]], source: str = ""
+) -> list[Grade]:
+    """Enter grades in the provider's own scale. ``rows`` are (enrolment or its id, assessment or its id, grade);
+    ``source`` names where they came from in the audit trail (e.g. "csv import"), when not the grade grid.
 
     Raises ``ValidationError({"rows": [...]})`` listing every bad row; nothing is saved unless all rows are valid.
     """
@@ -393,10 +409,12 @@ def grades_enter(*, actor, sheet: ResultSheet, rows: Sequence[tuple[Any, Any, st
     }
     to_update, to_create = [], []
     user = actor if isinstance(actor, User) else None
+    now = timezone.now()
     for enrolment, assessment, grade, joint_grade in valid:
         current = existing.get((str(enrolment.pk), str(assessment.pk)))
         if current:
             current.national_grade, current.joint_grade, current.entered_by = grade, joint_grade, user
+            current.updated_at = now  # bulk_update writes the field as set: auto_now does not run
             to_update.append(current)
         else:
             to_create.append(
@@ -417,7 +435,7 @@ def grades_enter(*, actor, sheet: ResultSheet, rows: Sequence[tuple[Any, Any, st
         "grades.entered",
         sheet,
         sheet.edition.programme,
-        {"rows": len(valid)},
+        {"rows": len(valid), **({"source": source} if source else {})},
         institution_id=sheet.course.provider_id,
     )
     return [*to_update, *to_create]
@@ -442,6 +460,7 @@ def _move_sheet(actor, sheet: ResultSheet, target: str, changes: Mapping[str, An
         )
     sheet.status = target
     sheet.save()
+    Grade.objects.filter(sheet=sheet).update(updated_at=sheet.updated_at)  # each grade shows the sheet's status
     _record(
         actor,
         f"results.{target}",
@@ -507,6 +526,9 @@ def sheet_approve(*, actor, sheet: ResultSheet, comment: str = "") -> ResultShee
     sheet.decided_by = actor if isinstance(actor, User) else None
     sheet.board_comment = comment
     _move_sheet(actor, sheet, SheetStatus.APPROVED)
+    _feed("result.approved", sheet, sheet, resource_type="result_sheet", edition=sheet.edition_id,
+          course=sheet.course_id, attempt=sheet.attempt,
+          grades=Grade.objects.filter(sheet=sheet, superseded=False).count())
     return sheet
 
 
@@ -570,6 +592,11 @@ def grade_correct(*, actor, grade: Grade, national_grade: str, reason: str) -> G
         {"from": [grade.national_grade, national_grade], "reason": reason},
         institution_id=grade.sheet.course.provider_id,
     )
+    # The corrected version replaces the old one in the results list: a tombstone for the old id, then the new one.
+    _feed("result.deleted", None, grade.sheet, resource_type="result", resource_id=str(grade.pk),
+          superseded_by=corrected.pk)
+    _feed("result.corrected", corrected, grade.sheet, resource_type="result", enrolment=corrected.enrolment_id,
+          version=corrected.version, supersedes=grade.pk)
     return corrected
 
 
@@ -614,13 +641,11 @@ def course_result(
     enrolment: Enrolment, course: Course, *, approved_only: bool = True, regulation: ExamRegulation | None = None
 ) -> CourseResult:
     """The final result of one course, following the regulation (last or best attempt; component or course)."""
-    if ExemptionRequest.objects.filter(
+    exemption = ExemptionRequest.objects.filter(
         application=enrolment.application, course=course, status=ExemptionStatus.GRANTED
-    ).exists():
-        exemption = ExemptionRequest.objects.get(
-            application=enrolment.application, course=course, status=ExemptionStatus.GRANTED
-        )
-        return CourseResult(course=course, status="exempted", ects=exemption.ects_recognised or course.ects)
+    ).first()
+    if exemption is not None:
+        return _exempted(course, exemption)
     regulation = regulation or regulation_for(enrolment.edition)
     assessments = list(Assessment.objects.filter(edition=enrolment.edition, course=course))
     grades = Grade.objects.filter(enrolment=enrolment, sheet__course=course, superseded=False).select_related(
@@ -628,6 +653,50 @@ def course_result(
     )
     if approved_only:
         grades = grades.filter(sheet__status=SheetStatus.APPROVED)
+    return _course_result(course, regulation, assessments, grades)
+
+
+def edition_results(edition: Edition, enrolments: Sequence[Enrolment]) -> dict[Any, list[CourseResult]]:
+    """{enrolment id: the approved result of every course of the curriculum} for many learners at once, in a fixed
+    number of queries (``course_result`` for each, computed alike; empty lists without regulations)."""
+    try:
+        regulation = regulation_for(edition)
+    except DomainError:
+        return {e.pk: [] for e in enrolments}
+    courses = list(edition.curriculum.courses.select_related("provider").order_by("position"))
+    assessments: dict[Any, list[Assessment]] = {}
+    for assessment in Assessment.objects.filter(edition=edition):
+        assessments.setdefault(assessment.course_id, []).append(assessment)
+    grades: dict[tuple[Any, Any], list[Grade]] = {}
+    for grade in Grade.objects.filter(
+        sheet__edition=edition, sheet__status=SheetStatus.APPROVED, superseded=False,
+        enrolment__in=[e.pk for e in enrolments],
+    ).select_related("sheet", "assessment"):
+        grades.setdefault((grade.enrolment_id, grade.sheet.course_id), []).append(grade)
+    exemptions = {
+        (x.application_id, x.course_id): x
+        for x in ExemptionRequest.objects.filter(
+            application__in=[e.application_id for e in enrolments], status=ExemptionStatus.GRANTED
+        )
+    }
+    results = {}
+    for enrolment in enrolments:
+        results[enrolment.pk] = [
+            _exempted(course, exemptions[(enrolment.application_id, course.pk)])
+            if (enrolment.application_id, course.pk) in exemptions
+            else _course_result(
+                course, regulation, assessments.get(course.pk, []), grades.get((enrolment.pk, course.pk), [])
+            )
+            for course in courses
+        ]
+    return results
+
+
+def _exempted(course: Course, exemption: ExemptionRequest) -> CourseResult:
+    return CourseResult(course=course, status="exempted", ects=exemption.ects_recognised or course.ects)
+
+
+def _course_result(course: Course, regulation: ExamRegulation, assessments: list[Assessment], grades) -> CourseResult:
     by_attempt: dict[int, dict[Any, Grade]] = {}
     for grade in grades:
         by_attempt.setdefault(grade.sheet.attempt, {})[grade.assessment_id] = grade

@@ -14,7 +14,6 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -33,7 +32,7 @@ from consortium.web import (
 )
 from programmes.api import Course, Edition, Programme
 
-from . import forms, selectors, services
+from . import exchange, forms, selectors, services
 from .grading import proportional_mapping
 from .models import (
     Appeal,
@@ -452,6 +451,7 @@ class EditionAssessmentsView(AssessmentObjectMixin, PolicyTemplateView):
             "weight_problems": services.weight_problems(edition),
             "can_configure": can_configure,
             "can_edit_regulation": self.can("regulation.edit", programme),
+            "can_export": self.can("edition.export", edition),
         }
 
 
@@ -626,21 +626,12 @@ def _upload_key(sheet) -> str:
     return f"assessment-upload-{sheet.pk}"
 
 
-def _dry_run(actor, sheet, rows) -> list[Grade]:
-    """``grades_enter``'s verdict on ``rows`` without keeping anything: the service runs (all its rules) inside a
-    transaction that is then rolled back. Raises what the service raises."""
-    with transaction.atomic():
-        grades = services.grades_enter(actor=actor, sheet=sheet, rows=rows)
-        transaction.set_rollback(True)
-    return grades
-
-
 class SheetUploadView(SheetMixin, PolicyTemplateView):
     """Upload grades as CSV: every row's outcome is previewed; nothing is saved until the examiner confirms.
 
-    The preview keeps the parsed rows (learner id, assessment id, grade) in the session under a one-time
-    token, so confirming neither re-sends nor re-parses the file; the service validates the rows again when
-    they are saved, all or nothing.
+    The preview is ``exchange.results_import`` as a dry run (the API's import does the same). It keeps the parsed
+    rows (line, learner id, assessment id, grade) in the session under a one-time token, so confirming neither
+    re-sends nor re-parses the file; the rows are checked again when they are saved, all or nothing.
     """
 
     policy_action = "grades.enter"
@@ -656,45 +647,26 @@ class SheetUploadView(SheetMixin, PolicyTemplateView):
         form = forms.GradeUploadForm(request.POST, request.FILES)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
-        rows = form.cleaned_data["file"]
-        forms.resolve_upload(
-            rows,
-            list(selectors.edition_enrolments(sheet.edition)),
-            list(Assessment.objects.filter(edition=sheet.edition, course=sheet.course)),
-        )
-        ready = [r for r in rows if not r.skipped and not r.error]
-        general: list[str] = []
-        if ready:
-            try:
-                grades = _dry_run(request.user, sheet, [(r.enrolment.pk, r.assessment.pk, r.grade) for r in ready])
-            except ValidationError as exc:
-                by_row, general = forms.row_errors(exc)
-                for number, message in by_row.items():
-                    ready[number - 1].error = message
-            except DomainError as exc:
-                general = [exc.message]
-            else:
-                joint = {(g.enrolment_id, g.assessment_id): g.joint_grade for g in grades}
-                for row in ready:
-                    row.joint_grade = joint.get((row.enrolment.pk, row.assessment.pk), "")
-        else:
-            general.append(_("The file has no grades to save."))
-        failed = [r for r in rows if r.error]
+        try:
+            report = exchange.results_import(actor=request.user, sheet=sheet, rows=form.cleaned_data["file"])
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+            return self.render_to_response(self.get_context_data(form=form))
         token = ""
-        if not failed and not general:
+        if report.ok:
             token = secrets.token_urlsafe(16)
             request.session[_upload_key(sheet)] = {
                 "token": token,
                 "file": request.FILES["file"].name,
-                "rows": [[str(r.enrolment.pk), str(r.assessment.pk), r.grade] for r in ready],
+                "rows": [[r.line, str(r.enrolment.pk), str(r.assessment.pk), r.grade] for r in report.ready],
             }
         return self.render_to_response(
             self.get_context_data(
-                rows=rows,
-                failed=failed,
-                general=general,
-                ready=ready,
-                skipped=[r for r in rows if r.skipped],
+                rows=report.rows,
+                failed=report.failed,
+                general=report.problems,
+                ready=report.ready,
+                skipped=[r for r in report.rows if r.skipped],
                 token=token,
                 file_name=request.FILES["file"].name,
             )
@@ -712,15 +684,20 @@ class SheetUploadConfirmView(SheetMixin, PolicyMixin, View):
         if not stored or not secrets.compare_digest(stored["token"], request.POST.get("token", "")):
             messages.error(request, _("There is no previewed file to save; upload it again."))
             return HttpResponseRedirect(upload_url)
+        rows = [
+            forms.UploadRow(line=line, enrolment_ref=enrolment, email="", assessment_title=assessment, grade=grade)
+            for line, enrolment, assessment, grade in stored["rows"]
+        ]
         try:
-            services.grades_enter(actor=request.user, sheet=sheet, rows=stored["rows"])
-        except ValidationError as exc:
-            messages.error(request, _("Nothing was saved: %(reasons)s") % {"reasons": " ".join(exc.messages[:10])})
-            return HttpResponseRedirect(upload_url)
+            report = exchange.results_import(actor=request.user, sheet=sheet, rows=rows, dry_run=False)
         except DomainError as exc:
             messages.error(request, exc.message)
             return HttpResponseRedirect(upload_url)
-        n = len(stored["rows"])
+        if not report.committed:
+            reasons = [*report.problems, *(f"{_('Line')} {r.line}: {r.error}" for r in report.failed)]
+            messages.error(request, _("Nothing was saved: %(reasons)s") % {"reasons": " ".join(reasons[:10])})
+            return HttpResponseRedirect(upload_url)
+        n = len(report.ready)
         messages.success(request, ngettext("%(n)s grade saved.", "%(n)s grades saved.", n) % {"n": n})
         return HttpResponseRedirect(self.grid_url())
 

@@ -42,3 +42,20 @@ class VerifyUploadForm(forms.Form):
         file = self.cleaned_data["file"]
         validate_upload(file, ("pdf",), settings.UPLOAD_MAX_BYTES, active_content_ok=True)  # read, never opened
         return file
+
+
+class ExportForm(forms.Form):
+    """Which partner's export of an edition to download, and as what (a GET form)."""
+
+    institution = forms.ModelChoiceField(
+        queryset=None, label=_("Partner institution"), empty_label=None,
+        help_text=_("The file holds every enrolment of the edition with its approved results and award; the grades "
+                    "are also given on this institution's own scale."),
+    )
+
+    def __init__(self, *args, institutions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["institution"].queryset = institutions
+        self.fields["institution"].label_from_instance = lambda i: f"{i.short_name} — {i.legal_name}"
+        self.fields["as"] = forms.ChoiceField(label=_("Format"), choices=[("csv", _("CSV (spreadsheet)")),
+                                                                          ("json", _("JSON"))], initial="csv")

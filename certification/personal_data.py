@@ -16,6 +16,7 @@ shared must go on verifying. What names the learner goes:
 """
 
 from django.db import transaction
+from django.utils import timezone
 
 from consortium.api import personal_data
 
@@ -80,7 +81,8 @@ def _identifiers(user) -> list[str]:
     names = []
     for data in Credential.objects.filter(award__enrolment__learner=user).values_list("snapshot", flat=True):
         learner = (data or {}).get("learner", {})
-        names += [f"{learner.get('given_names', '')} {learner.get('family_names', '')}", learner.get("email", "")]
+        names += [f"{learner.get('given_names', '')} {learner.get('family_names', '')}", learner.get("email", ""),
+                  learner.get("esi", "")]
     return names
 
 
@@ -99,6 +101,8 @@ def _erase(user) -> None:
             transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
             document.file = ""
             document.save(update_fields=["file", "updated_at"])
+    # An award shows its holder's name (from the application): partners syncing awards see the erasure too.
+    Award.objects.filter(enrolment__learner=user).update(updated_at=timezone.now())
 
 
 personal_data.register(

@@ -2,7 +2,7 @@
 
 from django.db.models import Q
 
-from consortium.api import Role, policy
+from consortium.api import MembershipRole, Role, policy
 from programmes.api import Edition, ProgrammePartner
 
 Actor = policy.Actor
@@ -61,3 +61,37 @@ def _view_scope(actor: Actor, queryset):
         allowed |= Q(enrolment__edition__programme_id__in=ProgrammePartner.objects.filter(
             institution_id__in=institutions).values("programme_id"))
     return queryset.filter(allowed)
+
+
+# --- The per-partner export of an edition (bulk exchange) ---------------------------------------------------------
+
+#: The universities that run the programme receive its export (associated partners do not read learners' grades).
+EXPORT_ROLES = (MembershipRole.LEAD, MembershipRole.PARTNER)
+#: What a partner system needs: the export holds enrolments, results and awards.
+EXPORT_SCOPES = frozenset({"enrolments:read", "results:read", "awards:read"})
+
+
+def export_institution_ids(actor: Actor, edition: Edition) -> set:
+    """The partner institutions whose file of ``edition`` the actor may download: every university running the
+    programme for those who see the programme's approved results (its team leader, its examination board, the
+    consortium's administrators), and its own for a partner system holding the three scopes (as ``grades.view``
+    lets it read them). Student administrators see enrolments and awards but not grades, so they get no file."""
+    programme = edition.programme
+    running = {p.institution_id for p in programme.partners.all() if p.role in EXPORT_ROLES}
+    if (actor.is_superuser or actor.has_role(Role.TEAM_LEADER, Role.EXAM_BOARD, target=programme.id)
+            or actor.has_role(Role.CONSORTIUM_ADMIN, consortium=programme.consortium_id)):
+        return running
+    if actor.is_partner_system:
+        return running & set(actor.institution_ids) if actor.scopes >= EXPORT_SCOPES else set()
+    return set()
+
+
+@policy.rule("edition.export", api_scope="enrolments:read")
+def _export(actor: Actor, obj) -> bool:
+    """An edition's enrolments, approved results and awards, for one partner institution, its grades on that
+    partner's own scale (certification.exchange). Partner systems need ``results:read`` and ``awards:read`` too."""
+    if obj is None:
+        return actor.is_partner_system or bool(actor.targets_with_role(Role.TEAM_LEADER, Role.EXAM_BOARD)
+                                               or actor.consortia_with_role(Role.CONSORTIUM_ADMIN))
+    edition = obj if isinstance(obj, Edition) else getattr(obj, "edition", None)
+    return edition is not None and bool(export_institution_ids(actor, edition))

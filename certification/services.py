@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from admissions.api import ApplicationStatus, Enrolment, Track
 from assessment.api import award_eligibility
-from consortium.api import DomainError, TransitionError, User, audit, events, policy
+from consortium.api import DomainError, TransitionError, User, audit, events, feed, policy
 from programmes.api import AwardKind as ProgrammeAwardKind
 from programmes.api import Edition
 
@@ -52,6 +52,19 @@ logger = logging.getLogger(__name__)
 def _record(actor, action: str, obj, enrolment: Enrolment, changes: dict[str, Any] | None = None) -> None:
     audit.record(actor, action, obj, changes, consortium_id=enrolment.edition.programme.consortium_id,
                  institution_id=enrolment.edition.programme.issuing_institution_id)
+
+
+def _feed(event_type: str, obj, award: Award, **kwargs) -> None:
+    """An event for the partners' feed (``consortium.feed``), as the transaction's last write. Its audience is the
+    programme's partner institutions: the awards list shows them the programme's awards (``award.view``)."""
+    programme = award.enrolment.edition.programme
+    feed.record(event_type, obj, consortium_id=programme.consortium_id,
+                institution_ids=programme.partners.values_list("institution_id", flat=True), **kwargs)
+
+
+def _touch_award(award: Award) -> None:
+    """The award lists its credentials' versions and statuses: it changed too (change feed)."""
+    Award.objects.filter(pk=award.pk).update(updated_at=timezone.now())
 
 
 @dataclass
@@ -132,11 +145,12 @@ def credential_issue(*, actor, award: Award, supersede: Credential | None = None
         raise DomainError(_("Issuing is refused: mandatory EU elements have no data."), details=missing)
     version = (award.credentials.order_by("-version").values_list("version", flat=True).first() or 0) + 1
     if supersede is not None:
-        Credential.objects.filter(pk=supersede.pk).update(status=CredentialStatus.SUPERSEDED)
+        Credential.objects.filter(pk=supersede.pk).update(status=CredentialStatus.SUPERSEDED, updated_at=issued_at)
     credential = Credential.objects.create(award=award, version=version, snapshot=data, issued_at=issued_at,
                                            snapshot_schema=snap.SCHEMA)
     if supersede is not None:
-        Credential.objects.filter(pk=supersede.pk).update(superseded_by=credential)
+        Credential.objects.filter(pk=supersede.pk).update(superseded_by=credential, updated_at=issued_at)
+    _touch_award(award)
     documents = Document.objects.bulk_create(_documents_for(credential))
     _record(actor, "credential.issued", credential, enrolment, {"version": version, "documents": len(documents)})
     from .tasks import render_document
@@ -144,6 +158,8 @@ def credential_issue(*, actor, award: Award, supersede: Credential | None = None
     for document in documents:
         render_document.delay_on_commit(str(document.pk))
     events.publish("certification.award_issued", award_id=str(award.pk), credential_id=credential.credential_id)
+    _feed("award.issued", award, award, data={"credential_id": credential.credential_id, "version": version,
+                                              "kind": award.kind, "enrolment": award.enrolment_id})
     return credential
 
 
@@ -289,6 +305,9 @@ def credential_revoke(*, actor, credential: Credential, reason: str) -> Credenti
     vc_status.set_revoked(credential)  # its bit in the issuer's public Bitstring Status List, same transaction
     _record(actor, "credential.revoked", credential, credential.award.enrolment, {"reason": reason})
     events.publish("certification.credential_revoked", credential_id=credential.credential_id)
+    _touch_award(credential.award)
+    _feed("credential.revoked", credential, credential.award, resource_id=credential.credential_id,
+          data={"award": credential.award_id, "version": credential.version, "revoked_at": credential.revoked_at})
     return credential
 
 

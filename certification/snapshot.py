@@ -16,14 +16,14 @@ from django_countries import countries
 
 from admissions.api import Enrolment, Track
 from assessment.api import award_eligibility
-from programmes.api import AssessmentMethod, Supervision
+from programmes.api import AssessmentMethod, Supervision, isced
 
 SCHEMA = 1
 
 #: Shown instead of the learner's name once their personal data was erased (GDPR Art. 17): the credential stays
 #: valid and verifiable, but the public record no longer says whose it is; the holder shows the PDF they hold.
 WITHHELD = "Details withheld at the holder's request"
-LEARNER_FIELDS = ("given_names", "family_names", "date_of_birth", "nationality", "email")
+LEARNER_FIELDS = ("given_names", "family_names", "date_of_birth", "nationality", "email", "esi")
 
 #: The 11 mandatory elements of the Council Recommendation on micro-credentials (2022), in order.
 ELEMENTS: list[tuple[str, str]] = [
@@ -122,6 +122,7 @@ def build(enrolment: Enrolment, *, issued_at: dt.datetime, kind: str, classifica
                 "date_of_birth": application.date_of_birth.isoformat() if application.date_of_birth else "",
                 "nationality": application.nationality.code if application.nationality else "",
                 "email": application.email,
+                "esi": enrolment.learner.esi,  # the European Student Identifier the learner gave, "" if none
             },
             "programme": {
                 "code": programme.code,
@@ -135,6 +136,8 @@ def build(enrolment: Enrolment, *, issued_at: dt.datetime, kind: str, classifica
                 "workload_hours": list(programme.workload_hours),
                 "eqf_level": programme.eqf_level,
                 "qf_ehea_cycle": programme.get_qf_ehea_cycle_display() if programme.qf_ehea_cycle else "",
+                "isced_f": programme.isced_f,
+                "isced_f_name": isced.name(programme.isced_f),
                 "delivery_mode": programme.get_delivery_mode_display(),
                 "synchronicity": programme.get_synchronicity_display(),
                 "pacing": programme.get_pacing_display(),

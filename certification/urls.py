@@ -3,7 +3,7 @@ public verification page."""
 
 from django.urls import path
 
-from . import views
+from . import views, views_exchange
 
 urlpatterns = [
     path("credentials/<uuid:pk>/language/", views.DocumentLanguageView.as_view(), name="credential-language"),
@@ -13,6 +13,8 @@ urlpatterns = [
     path("awards/editions/<uuid:pk>/award/", views.EditionAwardView.as_view(), name="award-edition-award"),
     path("awards/bulk/<uuid:pk>/progress/", views.BulkProgressView.as_view(), name="award-bulk-progress"),
     path("awards/documents/<uuid:pk>/retry/", views.DocumentRetryView.as_view(), name="award-document-retry"),
+    # Bulk exchange: one partner's file of the edition (enrolments, results, awards)
+    path("awards/editions/<uuid:pk>/export/", views_exchange.EditionExportView.as_view(), name="edition-export"),
     # Staff: one award, its versions
     path("awards/<uuid:pk>/", views.AwardDetailView.as_view(), name="award-detail"),
     path("awards/credentials/<uuid:pk>/revoke/", views.CredentialRevokeView.as_view(), name="credential-revoke"),

@@ -68,9 +68,9 @@ class AddendumAdmin(admin.ModelAdmin):
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "full_name", "is_active", "is_superuser"]
-    search_fields = ["email", "full_name"]
+    search_fields = ["email", "full_name", "esi"]
     fieldsets = (
-        (None, {"fields": ("email", "password", "full_name")}),
+        (None, {"fields": ("email", "password", "full_name", "esi")}),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
@@ -86,6 +86,13 @@ class StaffProfileAdmin(admin.ModelAdmin):
 class RoleAssignmentAdmin(admin.ModelAdmin):
     list_display = ["user", "role", "scope_key"]
     list_filter = ["role"]
+
+
+@admin.register(models.ExternalId)
+class ExternalIdAdmin(admin.ModelAdmin):
+    list_display = ["institution", "kind", "value", "object_id", "updated_at"]
+    list_filter = ["kind", "institution"]
+    search_fields = ["value", "object_id"]
 
 
 @admin.register(models.ApiToken)

@@ -3,12 +3,13 @@
 (``consortium.web`` is public too: the building blocks for policy-checked browser views.)
 """
 
-from . import audit, events, pdf, personal_data, policy
+from . import audit, encryption, events, feed, identifiers, pdf, personal_data, policy
 from .errors import DomainError, TransitionError
 from .models import (
     Agreement,
     AgreementStatus,
     Consortium,
+    ExternalIdKind,
     Institution,
     Membership,
     MembershipRole,
@@ -19,7 +20,14 @@ from .models import (
     Via,
 )
 from .models.base import UUIDModel
-from .services import role_grant, role_revoke_assignment, save_validated, staff_member_add
+from .services import (
+    external_id_set,
+    role_grant,
+    role_revoke_assignment,
+    save_validated,
+    staff_member_add,
+    user_esi_set,
+)
 from .storage import private_storage
 from .uploads import validate_document_upload, validate_image_upload, validate_pdf_upload, validate_upload
 
@@ -28,6 +36,7 @@ __all__ = [
     "AgreementStatus",
     "Consortium",
     "DomainError",
+    "ExternalIdKind",
     "Institution",
     "Membership",
     "MembershipRole",
@@ -39,7 +48,11 @@ __all__ = [
     "User",
     "Via",
     "audit",
+    "encryption",
     "events",
+    "external_id_set",
+    "feed",
+    "identifiers",
     "pdf",
     "personal_data",
     "policy",
@@ -48,6 +61,7 @@ __all__ = [
     "role_revoke_assignment",
     "save_validated",
     "staff_member_add",
+    "user_esi_set",
     "validate_document_upload",
     "validate_image_upload",
     "validate_pdf_upload",

@@ -8,4 +8,4 @@ class ConsortiumConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import personal_data, policy_rules  # noqa: F401  (registers rules and exporters)
+        from . import personal_data, policy_rules, policy_rules_integration  # noqa: F401  (registers rules, exporters)

@@ -17,6 +17,7 @@ def navigation(request):
             "regulation_edit": policy.can(user, "regulation.edit"),
             "consortia": policy.can(user, "consortium.view"),
             "tokens": policy.can(user, "apitoken.manage"),
+            "webhooks": policy.can(user, "webhook.manage"),
             "staff": policy.can(user, "staff.manage"),
             "audit": policy.can(user, "audit.view"),
             "privacy": policy.can(user, "privacy.manage"),

@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import policy
+from . import identifiers, policy
 from .models import (
     AgreementKind,
     AgreementVersion,
@@ -34,6 +34,13 @@ class InstitutionForm(forms.ModelForm):
             "logo": forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
             "signatory_signature": forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
         }
+
+    # The codes in their canonical spelling before the model checks their format (``b leuven01`` → ``B  LEUVEN01``).
+    def clean_erasmus_code(self) -> str:
+        return identifiers.normalise_erasmus_code(self.cleaned_data.get("erasmus_code", ""))
+
+    def clean_schac_code(self) -> str:
+        return identifiers.normalise_schac_code(self.cleaned_data.get("schac_code", ""))
 
 
 class ContactForm(forms.Form):

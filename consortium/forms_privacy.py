@@ -35,3 +35,11 @@ class ErasureRefuseForm(forms.Form):
 
 class ErasureFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", _("Any status")), *ErasureStatus.choices], required=False)
+
+
+class EsiForm(forms.Form):
+    esi = forms.CharField(
+        label=_("European Student Identifier"), required=False, max_length=255,
+        help_text=_("The identifier your university gave you for studying abroad (from MyAcademicID or your "
+                    "university's account page), e.g. urn:schac:personalUniqueCode:int:esi:es:12345678Z. Leave empty "
+                    "to remove it."))

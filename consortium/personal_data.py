@@ -287,10 +287,18 @@ def _export_account(user) -> dict[str, Any]:
     from allauth.account.models import EmailAddress
     from allauth.mfa.models import Authenticator
 
+    from .models import ExternalId, ExternalIdKind
+
     profile = getattr(user, "staff_profile", None)
     return {
         "email": user.email,
         "full_name": user.full_name,
+        "european_student_identifier": user.esi,
+        "external_ids": [
+            {"institution": e.institution.short_name, "value": e.value}
+            for e in ExternalId.objects.filter(kind=ExternalIdKind.LEARNER, object_id=user.pk).select_related(
+                "institution")
+        ],
         "date_joined": user.date_joined.isoformat(),
         "last_login": user.last_login.isoformat() if user.last_login else None,
         "email_addresses": list(EmailAddress.objects.filter(user=user).values("email", "verified", "primary")),
@@ -309,17 +317,22 @@ def _export_account(user) -> dict[str, Any]:
 def _account_identifiers(user) -> list[str]:
     from allauth.account.models import EmailAddress
 
-    return [user.email, user.full_name, *EmailAddress.objects.filter(user=user).values_list("email", flat=True)]
+    return [user.email, user.full_name, user.esi,
+            *EmailAddress.objects.filter(user=user).values_list("email", flat=True)]
 
 
 def _erase_account(user) -> None:
     from allauth.account.models import EmailAddress
     from allauth.mfa.models import Authenticator
 
+    from .models import ExternalId, ExternalIdKind
+
     EmailAddress.objects.filter(user=user).delete()
     Authenticator.objects.filter(user=user).delete()
+    ExternalId.objects.filter(kind=ExternalIdKind.LEARNER, object_id=user.pk).delete()
     user.email = f"erased-{uuid.uuid4().hex}@invalid"
     user.full_name = ""
+    user.esi = ""
     user.is_active = False
     user.set_unusable_password()
     user.save()
@@ -380,7 +393,8 @@ def _expire_audit_events(cutoff: dt.datetime) -> int:
 
 register(
     "accounts",
-    description="Login email, name, email addresses, two-factor methods, staff profile and roles.",
+    description="Login email, name, European Student Identifier, email addresses, two-factor methods, staff profile "
+                "and roles, and the ids partner institutions keep for you.",
     export=_export_account,
     erase=_erase_account,
     identifiers=_account_identifiers,
@@ -390,10 +404,13 @@ register(
     legal_basis="Art. 6(1)(b) (the account is needed to apply, study and receive credentials); for staff, "
                 "Art. 6(1)(e)/(f) (the institutions' tasks in running joint programmes).",
     data_subjects="Learners and applicants; staff of partner institutions; platform administrators.",
-    data_categories="Email addresses (and whether verified), full name, password hash, two-factor secrets, "
-                    "sign-in times, sessions, staff profile (institution, job title), role assignments.",
+    data_categories="Email addresses (and whether verified), full name, European Student Identifier, password hash, "
+                    "two-factor secrets, sign-in times, sessions, staff profile (institution, job title), role "
+                    "assignments, partner institutions' own ids for the learner (their student numbers).",
     recipients="Platform administrators; an institution's administrators for its own staff. Emails are sent "
-               "through the configured mail provider.",
+               "through the configured mail provider. The European Student Identifier: the institutions of the "
+               "programmes the learner applies to, and the learner's digital credentials (as the subject's id). A "
+               "partner's own ids for the learner: that partner only.",
     retention="While the account is in use; unverified sign-ups and expired sessions are deleted after the "
               "periods below. Erasure on request pseudonymises the account (the row stays so references hold).",
 )

@@ -208,3 +208,38 @@ def _privacy_manage(actor: Actor, obj) -> bool:
 @policy.scope("privacy.manage")
 def _privacy_scope(actor: Actor, qs):
     return qs.none()
+
+
+# --- External ids: private to the institution that attached them ----------------------------------------------------
+
+
+def _external_id_institution(actor: Actor):
+    """The institution whose external ids the actor manages: its token's, or its own as a student administrator or
+    institution administrator (staff have one institution)."""
+    if actor.is_partner_system:
+        return actor.token.institution_id
+    own = set(actor.institution_ids) & actor.institutions_with_role(IA, Role.STUDENT_ADMIN)
+    return next(iter(own)) if len(own) == 1 else None
+
+
+@policy.rule("external_id.view", api_scope="external-ids:read")
+def _external_id_view(actor: Actor, obj) -> bool:
+    institution_id = _external_id_institution(actor)
+    return institution_id is not None and (obj is None or obj.institution_id == institution_id)
+
+
+@policy.scope("external_id.view")
+def _external_id_view_scope(actor: Actor, qs):
+    institution_id = _external_id_institution(actor)
+    return qs.filter(institution_id=institution_id) if institution_id is not None else qs.none()
+
+
+@policy.rule("external_id.manage", api_scope="external-ids:write")
+def _external_id_manage(actor: Actor, obj) -> bool:
+    """Attach, replace and remove the institution's own external ids (on records it may see: the services check)."""
+    return _external_id_view(actor, obj)
+
+
+@policy.scope("external_id.manage")
+def _external_id_manage_scope(actor: Actor, qs):
+    return _external_id_view_scope(actor, qs)

@@ -12,14 +12,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import audit, events, personal_data, policy
+from . import audit, events, identifiers, personal_data, policy
 from .errors import DomainError, TransitionError
 from .models import (
     ROLE_SCOPES,
@@ -36,6 +36,8 @@ from .models import (
     Consortium,
     ErasureRequest,
     ErasureStatus,
+    ExternalId,
+    ExternalIdKind,
     Institution,
     InstitutionContact,
     Membership,
@@ -118,16 +120,36 @@ def _update(actor, obj, fields: tuple[str, ...], data: Mapping[str, Any], *, sco
 # --- Institutions -------------------------------------------------------------------------------------
 
 
+def _institution_codes(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The codes in their canonical spelling (``b leuven01`` → ``B  LEUVEN01``, ``KULeuven.be`` → ``kuleuven.be``)."""
+    data = dict(data)
+    if data.get("erasmus_code"):
+        data["erasmus_code"] = identifiers.normalise_erasmus_code(data["erasmus_code"])
+    if data.get("schac_code"):
+        data["schac_code"] = identifiers.normalise_schac_code(data["schac_code"])
+    return data
+
+
 @transaction.atomic
 def institution_create(*, actor, data: Mapping[str, Any]) -> Institution:
     policy.require(actor, "institution.create")
-    return _create(actor, Institution, INSTITUTION_FIELDS, data, scope="institution_id")
+    return _create(actor, Institution, INSTITUTION_FIELDS, _institution_codes(data), scope="institution_id")
+
+
+def _touch(model, **lookup) -> None:
+    """A record that shows another one's data changed with it (``updated_at``, the partners' change feed): an
+    institution its contacts, an agreement its versions' statuses, a membership the institution's short name."""
+    model.objects.filter(**lookup).update(updated_at=timezone.now())
 
 
 @transaction.atomic
 def institution_update(*, actor, institution: Institution, data: Mapping[str, Any]) -> Institution:
     policy.require(actor, "institution.change", institution)
-    return _update(actor, institution, INSTITUTION_FIELDS, data, scope="institution_id")
+    short_name = Institution.objects.values_list("short_name", flat=True).get(pk=institution.pk)
+    institution = _update(actor, institution, INSTITUTION_FIELDS, _institution_codes(data), scope="institution_id")
+    if institution.short_name != short_name:
+        _touch(Membership, institution=institution)
+    return institution
 
 
 @transaction.atomic
@@ -137,6 +159,7 @@ def institution_contact_add(
     policy.require(actor, "institution.change", institution)
     contact = InstitutionContact(institution=institution, service=service, name=name, email=email, phone=phone)
     _save(contact)
+    _touch(Institution, pk=institution.pk)
     audit.record(
         actor, "institution.contact_added", contact, {"service": service, "name": name}, institution_id=institution.id
     )
@@ -154,6 +177,7 @@ def institution_contact_remove(*, actor, contact: InstitutionContact) -> None:
         institution_id=contact.institution_id,
     )
     contact.delete()
+    _touch(Institution, pk=contact.institution_id)
 
 
 # --- Consortia and memberships --------------------------------------------------------------------
@@ -262,6 +286,7 @@ def _move(actor, version: AgreementVersion, target: str, changes: Mapping[str, A
         )
     version.status = target
     version.save()
+    _touch(Agreement, pk=version.agreement_id)
     audit.record(
         actor,
         f"agreement.{target}",
@@ -612,6 +637,7 @@ def agreement_version_start(*, actor, agreement: Agreement) -> AgreementVersion:
         for field in (*SECTION_FIELDS, *FINANCIAL_FIELDS, "effective_until"):
             setattr(version, field, getattr(latest, field))
     _save(version)
+    _touch(Agreement, pk=agreement.pk)
     if latest:
         AgreementParty.objects.bulk_create(
             [
@@ -1004,3 +1030,76 @@ def validation_messages(exc: ValidationError) -> dict[str, list[str]]:
     if hasattr(exc, "message_dict"):
         return exc.message_dict
     return {"non_field_errors": exc.messages}
+
+
+# --- Identifiers: the learner's ESI, partners' external ids ----------------------------------------------------------
+
+NO_INSTITUTION = gettext_lazy("External ids belong to an institution: only its partner system and its student or "
+                              "institution administrators keep them, and you act for no institution.")
+UNKNOWN_RECORD = gettext_lazy("No such record among those your institution may see.")
+
+
+@transaction.atomic
+def user_esi_set(*, actor, user: User, esi: str) -> User:
+    """The person's own European Student Identifier (empty to remove it), in its canonical spelling."""
+    if getattr(actor, "pk", None) != user.pk:
+        raise PermissionDenied("Only the person sets their own European Student Identifier.")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    before = user.esi
+    user.esi = identifiers.normalise_esi(esi)
+    if user.esi == before:
+        return user
+    try:
+        user.full_clean(exclude=[f.name for f in User._meta.concrete_fields if f.name != "esi"])
+    except ValidationError as exc:  # only the ESI is checked: the unique constraint's message is about it too
+        raise ValidationError({"esi": [m for messages in exc.message_dict.values() for m in messages]}) from None
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["esi"])
+    except IntegrityError as exc:  # another account took it between the check and the write
+        taken = next(c for c in User._meta.constraints if c.name == "user_esi_unique").violation_error_message
+        raise ValidationError({"esi": [str(taken)]}) from exc
+    audit.record(actor, "account.esi_set", user, {"esi": [before, user.esi]})
+    return user
+
+
+def _external_id_institution(actor) -> Institution:
+    institution_id = identifiers.acting_institution_id(actor)
+    if institution_id is None:
+        raise DomainError(str(NO_INSTITUTION))
+    return Institution.objects.get(pk=institution_id)
+
+
+@transaction.atomic
+def external_id_set(*, actor, kind: str, object_id, value: str) -> tuple[ExternalId, bool]:
+    """Attach the actor's institution's own id to a record it may see, or replace the one it had there.
+
+    Returns the external id and whether it is new. The same call twice changes nothing the second time."""
+    policy.require(actor, "external_id.manage")
+    institution = _external_id_institution(actor)
+    if kind not in ExternalIdKind.values:
+        raise ValidationError({"kind": [_("Unknown kind: use one of %(kinds)s.") % {
+            "kinds": ", ".join(ExternalIdKind.values)}]})
+    if not identifiers.is_visible(actor, kind, object_id):
+        raise ValidationError({"object_id": [str(UNKNOWN_RECORD)]})
+    existing = (ExternalId.objects.select_for_update()
+                .filter(institution=institution, kind=kind, object_id=object_id).first())
+    external_id = existing or ExternalId(institution=institution, kind=kind, object_id=object_id)
+    before = existing.value if existing else None
+    external_id.value = (value or "").strip()
+    if external_id.value == before:
+        return external_id, False
+    _save(external_id)
+    audit.record(actor, "external_id.replaced" if existing else "external_id.attached", external_id,
+                 {"kind": kind, "object_id": str(object_id), "value": [before, external_id.value]},
+                 institution_id=institution.id)
+    return external_id, existing is None
+
+
+@transaction.atomic
+def external_id_remove(*, actor, external_id: ExternalId) -> None:
+    policy.require(actor, "external_id.manage", external_id)
+    audit.record(actor, "external_id.removed", external_id,
+                 {"kind": external_id.kind, "object_id": str(external_id.object_id), "value": external_id.value},
+                 institution_id=external_id.institution_id)
+    external_id.delete()

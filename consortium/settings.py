@@ -177,6 +177,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sweep-documents": {"task": "certification.tasks.documents_sweep", "schedule": 5 * 60,
                         "options": {"expires": 4 * 60}},
     "apply-retention": {"task": "consortium.tasks.apply_retention", "schedule": 24 * 60 * 60},
+    # Webhook retries and first attempts whose message was lost (consortium/webhooks.py).
+    "dispatch-webhooks": {"task": "consortium.tasks.webhooks_dispatch", "schedule": 60, "options": {"expires": 50}},
+    "purge-idempotency-keys": {"task": "consortium.tasks.idempotency_keys_purge", "schedule": 60 * 60},
 }
 # Personal data: retention periods (days) per category, applied daily by consortium.tasks.apply_retention. Each
 # category belongs to one app's personal-data handler (docs/privacy.md, "Retention"); None keeps the data. Override
@@ -383,9 +386,26 @@ SPECTACULAR_SETTINGS = {
         "DocumentStatusEnum": "certification.models.DocumentStatus",
         "CertificationAwardKindEnum": "certification.models.AwardKind",
         "DocumentKindEnum": "certification.models.DocumentKind",
+        "ExternalIdKindEnum": "consortium.models.ExternalIdKind",
     },
 }
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=365)
+# Webhooks (consortium/webhooks.py, docs/integration.md "Webhooks"). HTTPS to public addresses only; with
+# WEBHOOK_ALLOW_LOOPBACK (on in DEBUG and the tests) also http(s) to 127.0.0.1/localhost, never private networks.
+WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=DEBUG)
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3)
+WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10)
+# Retried with backoff until this many seconds after the first attempt.
+WEBHOOK_RETRY_FOR = env.int("WEBHOOK_RETRY_FOR", default=24 * 60 * 60)
+# An endpoint is disabled when every attempt failed for this many seconds, or this many attempts in a row failed.
+WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=24 * 60 * 60)
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=100)
+# Idempotent API writes (consortium/rest/idempotency.py, docs/integration.md "Idempotent writes"): a key and its
+# first answer are kept this many seconds, then purged (beat: purge-idempotency-keys). A key whose request is still
+# "in progress" after IDEMPOTENCY_LOCK_TIMEOUT seconds and whose transaction is gone (a crashed worker) is taken over
+# by the next retry.
+IDEMPOTENCY_KEY_TTL = env.int("IDEMPOTENCY_KEY_TTL", default=24 * 60 * 60)
+IDEMPOTENCY_LOCK_TIMEOUT = env.int("IDEMPOTENCY_LOCK_TIMEOUT", default=60)
 
 # --- Logging ----------------------------------------------------------------------------------------------
 LOGGING = {

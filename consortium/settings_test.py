@@ -31,5 +31,7 @@ PAYMENT_PROVIDERS = {"fake": "finance.payments.FakeProvider"}
 CELERY_TASK_EAGER_PROPAGATES = True
 # Staff MFA is tested on its own (tests/trust/test_accounts.py); the other tests sign staff in without TOTP.
 MFA_REQUIRED_FOR_STAFF = False
+# Webhook tests deliver to a receiver on 127.0.0.1 (tests/consortium/test_webhooks.py).
+WEBHOOK_ALLOW_LOOPBACK = True
 if REDIS_URL:
     CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"  # noqa: F405

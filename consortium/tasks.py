@@ -7,6 +7,7 @@ from django.core.mail import send_mail
 from django.utils.translation import gettext as _
 
 from . import audit
+from .celery import Task
 from .models import AgreementVersion, InstitutionContact, Via
 
 _tokens: dict[str, object] = {}
@@ -54,3 +55,63 @@ def apply_retention() -> dict[str, int]:
     from . import personal_data
 
     return personal_data.apply_retention()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def idempotency_keys_purge() -> int:
+    """Periodic (Celery beat, hourly): forget the API's idempotency keys and stored answers older than
+    ``settings.IDEMPOTENCY_KEY_TTL``. Idempotent. Returns how many were deleted."""
+    from .rest.idempotency import purge_expired
+
+    return purge_expired()
+
+
+class WebhookTask(Task):
+    """Sent after commit, nobody waits for the result (the delivery row is the result). A lost send is found again by
+    ``webhooks_dispatch``: the delivery stays pending and due."""
+
+    send_options = {"ignore_result": True}
+    when_not_sent = ", left pending for webhooks_dispatch"
+
+
+@shared_task(base=WebhookTask, soft_time_limit=60, time_limit=90)
+def webhook_deliver(delivery_id: str) -> str | None:
+    """One attempt of one delivery (``webhooks.delivery_attempt``); a retry is scheduled on the delivery, not here."""
+    from . import webhooks
+
+    attempt = webhooks.delivery_attempt(delivery_id=delivery_id)
+    return None if attempt is None else str(attempt.status_code or attempt.error)
+
+
+@shared_task
+def webhooks_dispatch() -> int:
+    """Beat (every minute): send the deliveries whose attempt is due (retries, lost first attempts)."""
+    from . import webhooks
+
+    due = webhooks.deliveries_due()
+    for delivery_id in due:
+        webhook_deliver.send_or_log(delivery_id)
+    return len(due)
+
+
+@shared_task(autoretry_for=(ConnectionError, TimeoutError, OSError), retry_backoff=True, max_retries=5)
+def webhook_notify_disabled(endpoint_id: str) -> int:
+    """Tell the institution's administrators that an endpoint was disabled automatically. Returns emails sent."""
+    from . import webhooks
+    from .models import WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.select_related("institution").filter(pk=endpoint_id).first()
+    if endpoint is None:
+        return 0
+    recipients = webhooks.administrators_emails(endpoint)
+    if not recipients:
+        return 0
+    link = f"{settings.PUBLIC_BASE_URL}{endpoint.get_absolute_url()}"
+    return send_mail(
+        _("Webhook disabled: %(url)s") % {"url": endpoint.url},
+        _("The webhook endpoint %(url)s of %(institution)s was disabled.\n\n%(reason)s\n\nEnable it again here "
+          "once the receiver works:\n%(link)s\n")
+        % {"url": endpoint.url, "institution": endpoint.institution, "reason": endpoint.disabled_reason, "link": link},
+        None,
+        recipients,
+    )

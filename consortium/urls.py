@@ -24,6 +24,7 @@ api_v1 = [
     path("", include("assessment.rest.urls")),
     path("", include("certification.rest.urls")),
     path("", include("finance.rest.urls")),
+    path("", include("consortium.rest.urls_integration")),
 ]
 
 urlpatterns = [
@@ -84,6 +85,7 @@ urlpatterns = [
     path("staff/roles/<uuid:pk>/revoke/", views.RoleRevokeView.as_view(), name="role-revoke"),
     path("audit/", views.AuditListView.as_view(), name="audit-list"),
     path("", include("consortium.urls_privacy")),
+    path("", include("consortium.urls_integration")),
     path("", include("programmes.urls")),
     path("", include("admissions.urls_learner")),
     path("", include("admissions.urls_staff")),

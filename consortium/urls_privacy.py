@@ -8,6 +8,7 @@ urlpatterns = [
     path("my/data/", views.MyDataView.as_view(), name="my-data"),
     path("my/data/download/", views.MyDataDownloadView.as_view(), name="my-data-download"),
     path("my/data/erasure/", views.MyErasureRequestView.as_view(), name="my-data-erasure"),
+    path("my/esi/", views.MyEsiView.as_view(), name="my-esi"),
     path("privacy/erasure/", views.ErasureListView.as_view(), name="erasure-list"),
     path("privacy/erasure/new/", views.ErasureRecordView.as_view(), name="erasure-create"),
     path("privacy/erasure/<uuid:pk>/", views.ErasureDetailView.as_view(), name="erasure-detail"),

@@ -7,7 +7,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from . import personal_data, policy, selectors, services
-from .forms_privacy import ErasureAskForm, ErasureDecisionForm, ErasureFilterForm, ErasureRecordForm, ErasureRefuseForm
+from .forms_privacy import (
+    ErasureAskForm,
+    ErasureDecisionForm,
+    ErasureFilterForm,
+    ErasureRecordForm,
+    ErasureRefuseForm,
+    EsiForm,
+)
 from .models import ErasureRequest, ErasureStatus
 from .web import PaginatedListView, PolicyMixin, PolicyTemplateView, ServiceFormView, private_download
 
@@ -55,6 +62,30 @@ class MyErasureRequestView(ServiceFormView):
     def perform(self, form):
         user = self.request.user
         return services.erasure_request(actor=user, user=user, reason=form.cleaned_data["reason"])
+
+    def get_success_url_for(self, result) -> str:
+        return reverse("my-data")
+
+    def get_cancel_url(self) -> str:
+        return reverse("my-data")
+
+
+class MyEsiView(ServiceFormView):
+    """The person's own European Student Identifier (used in their applications and on their credentials)."""
+
+    policy_action = policy.AUTHENTICATED
+    form_class = EsiForm
+    title = _("My European Student Identifier")
+    intro = _("Partner universities use it to recognise you across Europe, and your digital credentials name you by "
+              "it. Credentials already issued keep the identifier they were issued with.")
+    submit_label = _("Save")
+    success_message = _("Your European Student Identifier is saved.")
+
+    def get_initial(self):
+        return {"esi": self.request.user.esi}
+
+    def perform(self, form):
+        return services.user_esi_set(actor=self.request.user, user=self.request.user, esi=form.cleaned_data["esi"])
 
     def get_success_url_for(self, result) -> str:
         return reverse("my-data")

@@ -21,7 +21,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from admissions.api import Application, ApplicationStatus, Enrolment, application_payment_received
-from consortium.api import AgreementStatus, DomainError, Institution, TransitionError, audit, policy, save_validated
+from consortium.api import (
+    AgreementStatus,
+    DomainError,
+    Institution,
+    TransitionError,
+    audit,
+    feed,
+    policy,
+    save_validated,
+)
 from programmes.api import Edition
 
 from . import settlement as rules
@@ -239,12 +248,22 @@ def invoice_issue(*, actor, application: Application) -> Invoice | None:
     return invoice
 
 
+def _touch(invoice: Invoice) -> None:
+    """The invoice shows what is outstanding and its credit notes: a payment or a credit note changes it too."""
+    Invoice.objects.filter(pk=invoice.pk).update(updated_at=timezone.now())
+
+
 def _mark_paid(actor, invoice: Invoice) -> None:
     invoice.status = InvoiceStatus.PAID
     invoice.save(update_fields=["status", "updated_at"])
     application = invoice.application
     if application.status == ApplicationStatus.AWAITING_PAYMENT:
         application_payment_received(actor=actor, application=application)
+    # The partners' feed (consortium.feed), as the last write (after the enrolment above): only the issuing
+    # institution lists its invoices (finance.invoice_view), so it alone sees the event.
+    feed.record("invoice.paid", invoice, consortium_id=invoice.edition.programme.consortium_id,
+                institution_ids=[invoice.issuer_id],
+                data={"number": invoice.number, "total": invoice.total, "application": invoice.application_id})
 
 
 @transaction.atomic
@@ -280,6 +299,8 @@ def payment_record(*, actor, invoice: Invoice, amount: Decimal, received_on: dt.
                                                                   "method": method}, institution_id=invoice.issuer_id)
     if outstanding(invoice) == 0:
         _mark_paid(actor, invoice)
+    else:
+        _touch(invoice)
     return payment
 
 
@@ -313,6 +334,8 @@ def credit_note_issue(*, actor, invoice: Invoice, amount: Decimal, reason: str,
     if _credited(invoice) == invoice.total:
         invoice.status = InvoiceStatus.CREDITED
         invoice.save(update_fields=["status", "updated_at"])
+    else:
+        _touch(invoice)
     _record(actor, "credit_note.issued", note, invoice.edition, {"invoice": invoice.number, "amount": str(amount),
                                                                  "refund": str(max(refund, ZERO)), "reason": reason},
             institution_id=invoice.issuer_id)

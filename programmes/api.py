@@ -1,5 +1,6 @@
 """The programmes app's public surface for higher apps (admissions, assessment, certification, finance)."""
 
+from . import isced
 from .models import (
     AssessmentMethod,
     AwardKind,
@@ -31,4 +32,5 @@ __all__ = [
     "Supervision",
     "accepts_applications",
     "checklist",
+    "isced",
 ]

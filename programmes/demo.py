@@ -35,6 +35,7 @@ CDF = {
         "qualification_type": "cmf_micro_credential",
         "eqf_level": 6,
         "qf_ehea_cycle": "first",
+        "isced_f": "0714",  # Electronics and automation
         "primary_language": "en",
         "languages": ["en", "es", "nl"],
         "delivery_mode": "online",
@@ -107,6 +108,7 @@ MSD = {
         "qualification_type": "microdegree",
         "eqf_level": 7,
         "qf_ehea_cycle": "second",
+        "isced_f": "0714",
         "primary_language": "en",
         "languages": ["en", "es"],
         "delivery_mode": "blended",
@@ -171,6 +173,8 @@ MSD = {
         ("MSD6", "RISC-V processor architecture", "OU NL", "4.0", False, "assignment", "unsupervised"),
     ],
     "elective": "4",
+    # Courses are in the programme's field (0714) unless said otherwise: security is taught as network security.
+    "course_fields": {"MSD5": "0612"},
 }
 
 
@@ -244,6 +248,7 @@ def _build(spec: dict, ctx: dict) -> Programme:
                 "supervision": supervision,
                 "position": position,
                 "learning_outcomes": f"Explain the core concepts of {title.lower()}\nApply them in a design exercise",
+                "isced_f": spec.get("course_fields", {}).get(code, ""),
             },
         )
     services.curriculum_elective_set(actor=leader, version=version, required_elective_ects=Decimal(spec["elective"]))

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from consortium.api import Consortium, Institution, Role, User, policy
 from consortium.forms import DateInput
 
+from . import isced
 from .models import (
     Course,
     CurriculumVersion,
@@ -52,6 +53,21 @@ class LanguagesField(forms.MultipleChoiceField):
         super().__init__(choices=LANGUAGE_CHOICES, **kwargs)
 
 
+class IscedFField(forms.ChoiceField):
+    """A select of the ISCED-F 2013 fields, grouped by broad field (the model validates the code again)."""
+
+    def __init__(self, **kwargs):
+        kwargs.pop("max_length", None)
+        kwargs.pop("empty_value", None)
+        super().__init__(choices=[("", _("— not classified —")), *isced.choices()], **kwargs)
+
+
+def _isced_f(form: forms.BaseForm) -> None:
+    if "isced_f" in form.fields:
+        old = form.fields["isced_f"]
+        form.fields["isced_f"] = IscedFField(label=old.label, required=False, help_text=old.help_text)
+
+
 def _member_institutions(consortium: Consortium | None):
     qs = Institution.objects.filter(memberships__left_on__isnull=True)
     if consortium is not None:
@@ -72,6 +88,7 @@ SECTIONS = {
             "qualification_type",
             "eqf_level",
             "qf_ehea_cycle",
+            "isced_f",
             "award_kind",
         ],
     ),
@@ -141,6 +158,7 @@ class ProgrammeCreateForm(forms.ModelForm):
             "qualification_type",
             "eqf_level",
             "qf_ehea_cycle",
+            "isced_f",
             "award_kind",
             "primary_language",
             "delivery_mode",
@@ -165,6 +183,7 @@ class ProgrammeCreateForm(forms.ModelForm):
         for name in ("lead_institution", "issuing_institution", "partners"):
             self.fields[name].queryset = institutions
         self.fields["ects"].widget.attrs.update(step="0.1", min="0.1", max="40", **{"data-qualification-hint": "1"})
+        _isced_f(self)
 
     def clean(self):
         data = super().clean()
@@ -227,6 +246,7 @@ class ProgrammeSectionForm(forms.ModelForm):
                 field.widget = DateInput()
             if name == "ects":
                 field.widget.attrs.update(step="0.1", min="0.1", max="40")
+        _isced_f(self)
 
     @classmethod
     def for_section(cls, section: str):
@@ -324,6 +344,7 @@ class CourseForm(forms.ModelForm):
             "assessment_method",
             "supervision",
             "learning_outcomes",
+            "isced_f",
         ]
         widgets = {"learning_outcomes": forms.Textarea(attrs={"rows": 3})}
 
@@ -333,6 +354,9 @@ class CourseForm(forms.ModelForm):
             programme_partnerships__programme=version.programme
         ).order_by("short_name")
         self.fields["ects"].widget.attrs.update(step="0.1", min="0.1", max="40")
+        _isced_f(self)
+        if not self.instance.pk and version.programme.isced_f:
+            self.initial.setdefault("isced_f", version.programme.isced_f)
 
     def validate_unique(self):
         """Uniqueness of the code within the version is checked by the service (the version is not on the form)."""

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consortium.api import Agreement, Consortium, Institution, MembershipRole, UUIDModel
 
+from . import isced
 from .data import LABELS, QualificationType
 
 
@@ -88,6 +89,14 @@ class Programme(UUIDModel):
         _("EQF level"), validators=[MinValueValidator(5), MaxValueValidator(8)]
     )
     qf_ehea_cycle = models.CharField(_("QF-EHEA cycle"), max_length=8, choices=QfEheaCycle.choices, blank=True)
+    isced_f = models.CharField(
+        _("field of education (ISCED-F 2013)"),
+        max_length=4,
+        blank=True,
+        db_index=True,
+        validators=[isced.validate],
+        help_text=_("The UNESCO ISCED-F 2013 field, best a detailed one (four digits, e.g. 0613)."),
+    )
     delivery_mode = models.CharField(_("mode of delivery"), max_length=16, choices=DeliveryMode.choices)
     synchronicity = models.CharField(_("synchronicity"), max_length=16, choices=Synchronicity.choices)
     pacing = models.CharField(_("pacing"), max_length=16, choices=Pacing.choices)
@@ -165,6 +174,9 @@ class Programme(UUIDModel):
         from .data import workload_hours
 
         return workload_hours(self.ects)
+
+    def get_isced_f_display(self) -> str:
+        return isced.label(self.isced_f)
 
 
 class ProgrammePartner(UUIDModel):
@@ -397,6 +409,14 @@ class Course(UUIDModel):
         _("supervision and identity verification"), max_length=20, choices=Supervision.choices
     )
     learning_outcomes = models.TextField(_("learning outcomes"), blank=True, help_text=_("One per line."))
+    isced_f = models.CharField(
+        _("field of education (ISCED-F 2013)"),
+        max_length=4,
+        blank=True,
+        db_index=True,
+        validators=[isced.validate],
+        help_text=_("Leave empty for the programme's field."),
+    )
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -411,6 +431,9 @@ class Course(UUIDModel):
 
     def outcome_lines(self) -> list[str]:
         return [line.strip() for line in self.learning_outcomes.splitlines() if line.strip()]
+
+    def get_isced_f_display(self) -> str:
+        return isced.label(self.isced_f)
 
 
 # --- Editions -----------------------------------------------------------------------------------------

@@ -2,9 +2,9 @@
 
 from django.db.models import Q
 
-from consortium.api import Membership, MembershipRole, Role, policy
+from consortium.api import ExternalIdKind, Membership, MembershipRole, Role, identifiers, policy
 
-from .models import Programme
+from .models import Course, Programme
 
 Actor = policy.Actor
 
@@ -125,3 +125,9 @@ def _edition_view(actor: Actor, obj) -> bool:
 @policy.scope("edition.view")
 def _edition_view_scope(actor: Actor, qs):
     return _view_scope(actor, qs)
+
+
+# Partners attach their own ids to the courses of the programmes they may see (consortium.identifiers).
+identifiers.register_kind(
+    ExternalIdKind.COURSE, visible=lambda user: policy.filter(user, "programme.view", Course.objects.all())
+)

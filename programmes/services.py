@@ -26,6 +26,7 @@ from consortium.api import (
     TransitionError,
     User,
     audit,
+    feed,
     policy,
     role_grant,
     role_revoke_assignment,
@@ -58,6 +59,7 @@ PROGRAMME_FIELDS = (
     "qualification_type",
     "eqf_level",
     "qf_ehea_cycle",
+    "isced_f",
     "delivery_mode",
     "synchronicity",
     "pacing",
@@ -108,6 +110,7 @@ COURSE_FIELDS = (
     "assessment_method",
     "supervision",
     "learning_outcomes",
+    "isced_f",
     "position",
 )
 EDITION_FIELDS = (
@@ -136,6 +139,12 @@ def _record(actor, action: str, obj, changes: Mapping[str, Any] | None = None, *
     audit.record(
         actor, action, obj, changes, consortium_id=programme.consortium_id, institution_id=programme.lead_institution_id
     )
+
+
+def _touch(model, pk) -> None:
+    """A programme shows its texts, outcomes, partners and stacking, a curriculum version its courses: changing one of
+    those changes the record partners sync (``updated_at``, the change feed)."""
+    model.objects.filter(pk=pk).update(updated_at=timezone.now())
 
 
 def _national_caps() -> dict[str, Decimal]:
@@ -265,6 +274,7 @@ def programme_text_save(*, actor, programme: Programme, language: str, data: Map
         if field in data:
             setattr(text, field, data[field])
     _save(text)
+    _touch(Programme, programme.pk)
     changes = audit.diff(before, _stored(text, TEXT_FIELDS))
     if changes:
         _record(
@@ -283,6 +293,7 @@ def outcome_add(*, actor, programme: Programme, category: str, text: str, esco_u
     position = programme.outcomes.count()
     outcome = LearningOutcome(programme=programme, category=category, text=text, esco_uri=esco_uri, position=position)
     _save(outcome)
+    _touch(Programme, programme.pk)
     _record(actor, "programme.outcome_added", programme, {"category": category, "text": text}, programme=programme)
     return outcome
 
@@ -293,6 +304,7 @@ def outcome_remove(*, actor, outcome: LearningOutcome) -> None:
     policy.require(actor, "programme.change", programme)
     _record(actor, "programme.outcome_removed", programme, {"text": outcome.text}, programme=programme)
     outcome.delete()
+    _touch(Programme, programme.pk)
 
 
 def _partner_add(programme: Programme, institution: Institution) -> ProgrammePartner:
@@ -304,6 +316,7 @@ def _partner_add(programme: Programme, institution: Institution) -> ProgrammePar
     partner, _created = ProgrammePartner.objects.get_or_create(
         programme=programme, institution=institution, defaults={"role": _partner_role(programme, institution)}
     )
+    _touch(Programme, programme.pk)
     return partner
 
 
@@ -342,6 +355,7 @@ def partner_remove(*, actor, partner: ProgrammePartner) -> None:
         programme=programme,
     )
     partner.delete()
+    _touch(Programme, programme.pk)
 
 
 @transaction.atomic
@@ -761,9 +775,11 @@ def course_save(*, actor, version: CurriculumVersion, data: Mapping[str, Any], c
     for field in COURSE_FIELDS:
         if field in data:
             setattr(course, field, data[field])
+    course.isced_f = course.isced_f or version.programme.isced_f  # a course is in its programme's field by default
     if not version.programme.partners.filter(institution=course.provider_id).exists():
         raise ValidationError({"provider": [_("The provider must be a participating institution.")]})
     _save(course)
+    _touch(CurriculumVersion, version.pk)
     changes = audit.diff(before, _stored(course, COURSE_FIELDS))
     _record(actor, "curriculum.course_saved", version, {"course": course.code, **changes}, programme=version.programme)
     return course
@@ -775,7 +791,15 @@ def course_remove(*, actor, course: Course) -> None:
     policy.require(actor, "programme.change", version.programme)
     _require_editable(version)
     _record(actor, "curriculum.course_removed", version, {"course": course.code}, programme=version.programme)
+    _touch(CurriculumVersion, version.pk)
+    course_id = course.pk
     course.delete()
+    # A tombstone for the partners' feed, as the last write (the course leaves the courses list); its audience is
+    # who lists the programme's courses: the programme's partner institutions (programme.view).
+    programme = version.programme
+    feed.record("course.deleted", None, resource_id=str(course_id), consortium_id=programme.consortium_id,
+                institution_ids=programme.partners.values_list("institution_id", flat=True),
+                data={"curriculum_version": version.pk, "code": course.code})
 
 
 @transaction.atomic

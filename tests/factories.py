@@ -25,6 +25,16 @@ class UserFactory(DjangoModelFactory):
             EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
 
 
+def _letters(n: int) -> str:
+    """``n`` in base 26 with the letters A–Z (0 → "A", 26 → "BA")."""
+    letters = ""
+    while True:
+        n, digit = divmod(n, 26)
+        letters = chr(65 + digit) + letters
+        if not n:
+            return letters
+
+
 class InstitutionFactory(DjangoModelFactory):
     class Meta:
         model = models.Institution
@@ -34,8 +44,9 @@ class InstitutionFactory(DjangoModelFactory):
     kind = "university"
     country = "BE"
     city = "Leuven"
-    # Letters from the sequence number keep the code valid however many institutions a session makes.
-    erasmus_code = factory.Sequence(lambda n: "B  CITY" + "".join(chr(65 + int(d)) for d in str(n)) + "01")
+    # Letters from the sequence number (base 26) keep the code valid, and within its 13 characters, however many
+    # institutions a session makes.
+    erasmus_code = factory.Sequence(lambda n: f"B  C{_letters(n)}01")
     pic = factory.Sequence(lambda n: f"{100000000 + n}")
     schac_code = factory.Sequence(lambda n: f"u{n}.example")
     signatory_name = factory.Faker("name")
@@ -188,6 +199,18 @@ class ApiTokenFactory(DjangoModelFactory):
     )
 
 
+class ExternalIdFactory(DjangoModelFactory):
+    """An institution's own id for a learner; use ``services.external_id_set`` for the checked, audited flow."""
+
+    class Meta:
+        model = models.ExternalId
+
+    institution = factory.SubFactory(InstitutionFactory)
+    kind = "learner"
+    object_id = factory.LazyFunction(lambda: UserFactory().pk)
+    value = factory.Sequence(lambda n: f"SIS-{n:06d}")
+
+
 class ErasureRequestFactory(DjangoModelFactory):
     """An open request by the person themselves; use ``services.erasure_request`` for the audited flow."""
 
@@ -197,6 +220,26 @@ class ErasureRequestFactory(DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     requested_by = factory.SelfAttribute("user")
     reason = "Please erase my account."
+
+
+class IdempotencyKeyFactory(DjangoModelFactory):
+    """A finished key of one token with its stored answer; requests with ``Idempotency-Key`` make the real ones."""
+
+    class Meta:
+        model = models.IdempotencyKey
+
+    scope = factory.LazyFunction(lambda: f"token:{ApiTokenFactory().pk}")
+    key = factory.Sequence(lambda n: f"key-{n}")
+    fingerprint = factory.Sequence(lambda n: f"{n:064x}")
+    method = "POST"
+    path = "/api/v1/editions/"
+    status = models.IdempotencyStatus.COMPLETED
+    response_status = 201
+    response_headers = factory.LazyFunction(lambda: [["Content-Type", "application/json"]])
+    response_body = b"{}"
+    expires_at = factory.LazyFunction(
+        lambda: __import__("django.utils.timezone").utils.timezone.now() + dt.timedelta(hours=24)
+    )
 
 
 # --- Programmes ------------------------------------------------------------------------------------------
@@ -790,3 +833,85 @@ class PlanYearFactory(DjangoModelFactory):
     average_fee = Decimal("980.00")
     fixed_cost_per_edition = Decimal("14500.00")
     variable_cost_per_learner = Decimal("120.00")
+
+
+# --- Partner integration: the events feed and webhooks --------------------------------------------------------------
+
+
+class FeedEventFactory(DjangoModelFactory):
+    """An event recorded through ``consortium.feed.record`` (the next sequence number, the audience, webhooks)."""
+
+    class Meta:
+        model = models.FeedEvent
+
+    event_type = "application.decided"
+    resource_id = factory.Sequence(lambda n: f"00000000-0000-0000-0000-{n:012d}")
+    institution_ids = factory.LazyFunction(lambda: [InstitutionFactory().pk])
+
+    @classmethod
+    def _create(cls, model_class, event_type, resource_id, institution_ids, **kwargs):
+        from consortium import feed
+
+        return feed.record(event_type, resource_id=resource_id, consortium_id=kwargs.get("consortium_id"),
+                           institution_ids=institution_ids, data=kwargs.get("data", {"status": "admitted"}))
+
+
+class FeedAudienceFactory(DjangoModelFactory):
+    class Meta:
+        model = models.FeedAudience
+
+    event = factory.SubFactory(FeedEventFactory, institution_ids=[])
+    institution = factory.SubFactory(InstitutionFactory)
+
+
+class FeedCounterFactory(DjangoModelFactory):
+    """The feed's one counter row (made by the migration; this returns it)."""
+
+    class Meta:
+        model = models.FeedCounter
+        django_get_or_create = ("id",)
+
+    id = 1
+
+
+class WebhookEndpointFactory(DjangoModelFactory):
+    """An institution's endpoint through ``webhooks.webhook_create`` (secret encrypted); ``.secret`` is the secret."""
+
+    class Meta:
+        model = models.WebhookEndpoint
+
+    institution = factory.SubFactory(InstitutionFactory)
+    url = factory.Sequence(lambda n: f"https://hooks{n}.example.org/jointcred")
+    event_types = factory.LazyFunction(lambda: ["application.decided", "award.issued"])
+
+    @classmethod
+    def _create(cls, model_class, institution, url, event_types, **kwargs):
+        from consortium import webhooks
+
+        admin = StaffFactory(institution=institution).user
+        RoleAssignmentFactory(user=admin, role="institution_admin", institution=institution)
+        endpoint, secret = webhooks.webhook_create(actor=admin, institution=institution, url=url,
+                                                   event_types=event_types, description=kwargs.get("description", ""))
+        endpoint.secret = secret
+        return endpoint
+
+
+class WebhookDeliveryFactory(DjangoModelFactory):
+    class Meta:
+        model = models.WebhookDelivery
+
+    endpoint = factory.SubFactory(WebhookEndpointFactory)
+    event_type = "webhook.test"
+    body = '{"type":"webhook.test"}'
+    next_attempt_at = factory.LazyFunction(lambda: __import__("django.utils.timezone").utils.timezone.now())
+
+
+class WebhookAttemptFactory(DjangoModelFactory):
+    class Meta:
+        model = models.WebhookAttempt
+
+    delivery = factory.SubFactory(WebhookDeliveryFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    started_at = factory.LazyFunction(lambda: __import__("django.utils.timezone").utils.timezone.now())
+    duration_ms = 42
+    status_code = 500

@@ -32,6 +32,14 @@ class ApplicationSerializer(serializers.ModelSerializer):
     enrolment = serializers.SerializerMethodField()
     # Read-only model fields lose ``allow_blank``: declared so the schema admits an application without a profile.
     participant_profile = serializers.ChoiceField(choices=ParticipantProfile.choices, allow_blank=True, read_only=True)
+    learner = serializers.UUIDField(source="applicant_id", read_only=True,
+                                    help_text="The learner's id (an account may apply to several editions).")
+    esi = serializers.CharField(source="applicant.esi", read_only=True, allow_blank=True,
+                                help_text="The learner's European Student Identifier, \"\" when they gave none.")
+    learner_external_id = serializers.CharField(
+        source="learner_external_id_value", read_only=True, allow_null=True, default=None,
+        help_text="Your institution's external id for the learner (null when it has none).",
+    )
 
     class Meta:
         model = Application
@@ -40,6 +48,9 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "edition",
             "programme",
             "status",
+            "learner",
+            "esi",
+            "learner_external_id",
             "given_names",
             "family_names",
             "date_of_birth",
@@ -138,6 +149,16 @@ class EnrolmentSerializer(serializers.ModelSerializer):
     email = serializers.EmailField(source="application.email", read_only=True)
     track = serializers.CharField(source="application.track", read_only=True)
     registrations = RegistrationSerializer(many=True, read_only=True)
+    esi = serializers.CharField(source="learner.esi", read_only=True, allow_blank=True,
+                                help_text="The learner's European Student Identifier, \"\" when they gave none.")
+    external_id = serializers.CharField(
+        source="external_id_value", read_only=True, allow_null=True, default=None,
+        help_text="Your institution's external id for the enrolment (null when it has none).",
+    )
+    learner_external_id = serializers.CharField(
+        source="learner_external_id_value", read_only=True, allow_null=True, default=None,
+        help_text="Your institution's external id for the learner (null when it has none).",
+    )
 
     class Meta:
         model = Enrolment
@@ -147,6 +168,10 @@ class EnrolmentSerializer(serializers.ModelSerializer):
             "edition",
             "programme",
             "status",
+            "learner",
+            "esi",
+            "external_id",
+            "learner_external_id",
             "given_names",
             "family_names",
             "date_of_birth",

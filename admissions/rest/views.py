@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404  # 404, not 400, for an id that is not a UUID
 from rest_framework.response import Response
 
+from consortium.api import ExternalIdKind, identifiers
 from consortium.rest.views import PolicyViewSet
 
 from .. import services
@@ -37,7 +38,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Polic
     list_policy = "application.view"
     base_queryset = (
         Application.objects.exclude(status=ApplicationStatus.DRAFT)
-        .select_related("edition__programme", "edition__admission_framework", "enrolment")
+        .select_related("edition__programme", "edition__admission_framework", "enrolment", "applicant")
         .prefetch_related("documents", "edition__programme__partners")
     )
     serializer_class = s.ApplicationSerializer
@@ -52,9 +53,13 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Polic
         "withdraw": "application.review",
     }
     filterset_class = ApplicationFilter
-    search_fields = ["given_names", "family_names", "email"]
+    search_fields = ["given_names", "family_names", "email", "applicant__esi"]
     ordering_fields = ["submitted_at", "updated_at", "family_names", "status"]
     ordering = ["-submitted_at", "-created_at"]
+
+    def get_queryset(self):
+        return identifiers.annotate(super().get_queryset(), self.request.user, ExternalIdKind.LEARNER,
+                                    name="learner_external_id_value", field="applicant_id")
 
     def _answer(self, application):
         fresh = get_object_or_404(self.get_queryset(), pk=application.pk)
@@ -129,7 +134,7 @@ class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PolicyV
     platforms require it)."""
 
     list_policy = "enrolment.view"
-    base_queryset = Enrolment.objects.select_related("application", "edition").prefetch_related(
+    base_queryset = Enrolment.objects.select_related("application", "edition", "learner").prefetch_related(
         "registrations__institution"
     )
     serializer_class = s.EnrolmentSerializer
@@ -139,9 +144,15 @@ class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PolicyV
         "registration": "registration.update",
     }
     filterset_class = EnrolmentFilter
-    search_fields = ["application__given_names", "application__family_names", "application__email"]
+    search_fields = ["application__given_names", "application__family_names", "application__email", "learner__esi"]
     ordering_fields = ["enrolled_at", "updated_at"]
     ordering = ["enrolled_at"]
+
+    def get_queryset(self):
+        user = self.request.user
+        queryset = identifiers.annotate(super().get_queryset(), user, ExternalIdKind.ENROLMENT)
+        return identifiers.annotate(queryset, user, ExternalIdKind.LEARNER, name="learner_external_id_value",
+                                    field="learner_id")
 
     @extend_schema(
         request=s.RegistrationUpdateSerializer,

@@ -17,7 +17,6 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from consortium.api import TransitionError, policy
-from consortium.rest.filters import IsoDateTimeFilter
 from consortium.rest.views import PolicyViewSet
 from programmes.api import Course, Edition
 
@@ -36,11 +35,28 @@ class GradeFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         field_name="sheet__status", choices=SheetStatus.choices, help_text="The status of the result sheet."
     )
-    updated_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Grade
         fields = []
+
+
+def entry_sheet(user, edition: Edition, course: Course, attempt: int) -> ResultSheet:
+    """The sheet a partner system enters ``course``'s grades on: refused (403) unless ``user`` enters them, before
+    anything is written (the sheet of a first attempt is created here); a resit's sheet must be open (409)."""
+    policy.require(user, "grades.enter", ResultSheet(edition=edition, course=course, attempt=attempt))
+    if attempt == 1:
+        return services.sheet_for(edition=edition, course=course, attempt=1)
+    sheet = ResultSheet.objects.filter(edition=edition, course=course, attempt=attempt).first()
+    if sheet is None:
+        raise TransitionError(
+            _(
+                "Attempt %(n)s of %(course)s is not open: the programme opens resits once the previous results are "
+                "approved."
+            )
+            % {"n": attempt, "course": course.code}
+        )
+    return sheet
 
 
 @extend_schema_view(
@@ -81,21 +97,7 @@ class ResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PolicyView
         course = Course.objects.filter(pk=data["course"], version_id=edition.curriculum_id).first()
         if course is None:
             return None, {"course": [_("Not a course of this edition's curriculum.")]}
-        attempt = data.get("attempt") or 1
-        # Refuse another institution before anything is written (the sheet of a first attempt is created here).
-        policy.require(self.request.user, "grades.enter", ResultSheet(edition=edition, course=course, attempt=attempt))
-        if attempt == 1:
-            return services.sheet_for(edition=edition, course=course, attempt=1), {}
-        sheet = ResultSheet.objects.filter(edition=edition, course=course, attempt=attempt).first()
-        if sheet is None:
-            raise TransitionError(
-                _(
-                    "Attempt %(n)s of %(course)s is not open: the programme opens resits once the previous results are "
-                    "approved."
-                )
-                % {"n": attempt, "course": course.code}
-            )
-        return sheet, {}
+        return entry_sheet(self.request.user, edition, course, data.get("attempt") or 1), {}
 
     @extend_schema(
         request=s.GradeBatchSerializer,

@@ -72,7 +72,7 @@ class AwardSerializer(serializers.ModelSerializer):
     class Meta:
         model = Award
         fields = ["id", "enrolment", "edition", "programme", "programme_code", "holder", "kind", "decided_at",
-                  "classification", "issuing_institution", "credentials"]
+                  "classification", "issuing_institution", "credentials", "updated_at"]
         read_only_fields = fields
 
 

@@ -29,6 +29,8 @@ LANGUAGE = "http://publications.europa.eu/resource/authority/language/"
 ECTS = "http://data.europa.eu/snb/education-credit/6fcec5c5af"
 LEARNING_MODE = "http://data.europa.eu/snb/learning-mode/"
 SUPERVISION = "http://data.europa.eu/snb/supervision-verification/"
+#: ISCED-F 2013 fields of education in the EU vocabulary (the learning specification's ``ISCEDFCode``).
+ISCED_F = "http://data.europa.eu/snb/isced-f/"
 
 #: ISO 639-1 (our programme languages) → the EU language authority table (ISO 639-2/B-like codes).
 LANGUAGES = {
@@ -164,6 +166,9 @@ def build_elm(credential) -> dict[str, Any]:
     qualification = _language_map(programme["qualification_names"])
     if qualification:
         spec["altLabel"] = qualification
+    if programme.get("isced_f"):
+        spec["ISCEDFCode"] = [_concept(ISCED_F + programme["isced_f"], programme.get("isced_f_name") or
+                                       programme["isced_f"], programme["isced_f"], ISCED_F.rstrip("/"))]
     if not attendance:
         spec["creditPoint"] = [{"id": _urn(cid, "credit"), "type": "CreditPoint",
                                 "framework": _concept(ECTS, "European Credit Transfer and Accumulation System",
@@ -235,6 +240,9 @@ def build_elm(credential) -> dict[str, Any]:
         subject["dateOfBirth"] = learner["date_of_birth"] + "T00:00:00Z"
     if learner.get("nationality"):
         subject["nationality"] = [_country(learner["nationality"])]
+    if learner.get("esi"):
+        subject["identifier"] = [{"id": _urn(cid, "learner-esi"), "type": "Identifier", "notation": learner["esi"],
+                                  "schemeName": "European Student Identifier"}]
 
     return {
         "@context": [CONTEXT],

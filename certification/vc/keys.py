@@ -13,17 +13,15 @@ import base64
 from urllib.parse import quote, urlsplit
 
 import base58
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.fernet import InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 from joserfc.jwk import OKPKey
 
-from consortium.api import Institution
+from consortium.api import Institution, encryption
 
 from ..models import IssuerKey
 
@@ -39,18 +37,8 @@ class IssuerKeyError(Exception):
 
 
 def _fernet() -> MultiFernet:
-    configured = [k for k in getattr(settings, "CREDENTIAL_KEY_ENCRYPTION_KEY", []) if k]
-    if configured:
-        try:
-            return MultiFernet([Fernet(k) for k in configured])
-        except ValueError as exc:
-            raise ImproperlyConfigured(
-                "CREDENTIAL_KEY_ENCRYPTION_KEY must hold Fernet keys (32 url-safe base64-encoded bytes).") from exc
-    if getattr(settings, "CREDENTIAL_KEY_DERIVE_FROM_SECRET", False):
-        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                       info=b"jointcred issuer key encryption (development only)").derive(settings.SECRET_KEY.encode())
-        return MultiFernet([Fernet(base64.urlsafe_b64encode(derived))])
-    raise ImproperlyConfigured("Set CREDENTIAL_KEY_ENCRYPTION_KEY to sign credentials (see docs/credentials.md).")
+    return encryption.fernet(purpose="sign credentials (see docs/credentials.md)",
+                             development_info=b"jointcred issuer key encryption (development only)")
 
 
 def _encrypt(private_key: Ed25519PrivateKey) -> str:

@@ -38,7 +38,7 @@ EXTENSION_TERMS: dict[str, str] = {
 
 #: Where each EU element lives in the credential (dotted paths; ``achievement`` = credentialSubject.achievement).
 ELEMENT_FIELDS: dict[str, list[str]] = {
-    "learner": ["credentialSubject.identifier"],
+    "learner": ["credentialSubject.id", "credentialSubject.identifier"],
     "title": ["name", "credentialSubject.achievement.name"],
     "country": ["credentialSubject.achievement.issuerCountry", "issuer.address.addressCountryCode",
                 "awardingBody[].address.addressCountryCode"],
@@ -97,6 +97,13 @@ def _identity(credential, s: dict[str, Any]) -> dict[str, Any]:
     salt = _salt(credential)
     return {"type": "IdentityObject", "identityHash": identity_hash(s["learner"]["email"], salt),
             "identityType": "emailAddress", "hashed": True, "salt": salt}
+
+
+def learner_id(s: dict[str, Any]) -> str:
+    """The credential subject's ``id``: the learner's European Student Identifier (a URN) when they gave one at
+    issue, so a wallet or a partner's system matches the credential to the student; "" otherwise, and once the
+    learner's details are withheld (erasure)."""
+    return "" if snap.is_withheld(s) else s["learner"].get("esi", "")
 
 
 def _profile(body: dict[str, Any]) -> dict[str, Any]:
@@ -177,6 +184,8 @@ def build_credential(credential) -> dict[str, Any]:
     }
     if programme["qf_ehea_cycle"]:
         achievement["qfEheaCycle"] = programme["qf_ehea_cycle"]
+    if programme.get("isced_f_name"):
+        achievement["fieldOfStudy"] = programme["isced_f_name"]  # the ISCED-F 2013 field (OB's free-text field)
     if not attendance and _number(programme["ects"]) is not None:
         achievement["creditsAvailable"] = _number(programme["ects"])
 
@@ -185,6 +194,9 @@ def build_credential(credential) -> dict[str, Any]:
         "identifier": [_identity(credential, s)],
         "achievement": achievement,
     }
+    esi = learner_id(s)
+    if esi:
+        subject = {"id": esi, **subject}
     results = s["results"]
     if not attendance and _number(results["ects_earned"]):
         subject["creditsEarned"] = _number(results["ects_earned"])

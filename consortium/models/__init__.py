@@ -13,6 +13,9 @@ from .agreements import (
     SharingBasis,
 )
 from .audit import AuditEvent, Via
+from .feed import FeedAudience, FeedCounter, FeedEvent
+from .idempotency import IdempotencyKey, IdempotencyStatus
+from .identifiers import ExternalId, ExternalIdKind
 from .institutions import (
     Consortium,
     ContactService,
@@ -25,6 +28,7 @@ from .institutions import (
 from .people import ROLE_SCOPES, Role, RoleAssignment, Scope, StaffProfile, User
 from .privacy import ErasureRequest, ErasureStatus
 from .tokens import ApiToken
+from .webhooks import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ROLE_SCOPES",
@@ -41,8 +45,16 @@ __all__ = [
     "AuditEvent",
     "Consortium",
     "ContactService",
+    "DeliveryStatus",
     "ErasureRequest",
     "ErasureStatus",
+    "ExternalId",
+    "ExternalIdKind",
+    "FeedAudience",
+    "FeedCounter",
+    "FeedEvent",
+    "IdempotencyKey",
+    "IdempotencyStatus",
     "Institution",
     "InstitutionContact",
     "InstitutionKind",
@@ -57,4 +69,7 @@ __all__ = [
     "StaffProfile",
     "User",
     "Via",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

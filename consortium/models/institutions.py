@@ -4,20 +4,13 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from consortium.identifiers import validate_erasmus_code, validate_schac_code
 from consortium.storage import private_storage
 from consortium.uploads import validate_image_upload
 
 from .base import UUIDModel
 
-erasmus_code_validator = RegexValidator(
-    r"^[A-Z]{1,3} {0,2}[A-Z-]{2,}[0-9]{2,3}$",
-    _("An Erasmus code looks like 'B  LEUVEN01' or 'E  MADRID21' (country letters, city, number)."),
-)
 pic_validator = RegexValidator(r"^[0-9]{9}$", _("A PIC is exactly nine digits."))
-schac_validator = RegexValidator(
-    r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$",
-    _("A SCHAC home organisation code is the institution's domain, e.g. 'kuleuven.be'."),
-)
 
 
 class InstitutionKind(models.TextChoices):
@@ -34,10 +27,10 @@ class Institution(UUIDModel):
     kind = models.CharField(_("kind"), max_length=32, choices=InstitutionKind.choices)
     country = CountryField(_("country"))
     city = models.CharField(_("city"), max_length=128)
-    erasmus_code = models.CharField(_("Erasmus code"), max_length=20, blank=True, validators=[erasmus_code_validator])
+    erasmus_code = models.CharField(_("Erasmus code"), max_length=20, blank=True, validators=[validate_erasmus_code])
     pic = models.CharField(_("PIC"), max_length=9, blank=True, validators=[pic_validator])
     schac_code = models.CharField(
-        _("SCHAC home organisation"), max_length=128, blank=True, validators=[schac_validator]
+        _("SCHAC home organisation"), max_length=128, blank=True, validators=[validate_schac_code]
     )
     website = models.URLField(_("website"), blank=True)
     logo = models.ImageField(_("logo"), upload_to="logos/", blank=True, validators=[validate_image_upload])

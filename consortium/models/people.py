@@ -2,8 +2,12 @@ import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from consortium.identifiers import ESI_MAX_LENGTH, validate_esi
 
 from .base import UUIDModel
 from .institutions import Consortium, Institution
@@ -41,6 +45,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    esi = models.CharField(
+        _("European Student Identifier"),
+        max_length=ESI_MAX_LENGTH,
+        blank=True,
+        validators=[validate_esi],
+        help_text=_("Your European Student Identifier (ESI), if your university gave you one, e.g. "
+                    "urn:schac:personalUniqueCode:int:esi:es:12345678Z."),
+    )
 
     objects = UserManager()
 
@@ -50,6 +62,14 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("esi"),
+                condition=~Q(esi=""),
+                name="user_esi_unique",
+                violation_error_message=_("Another account already has this European Student Identifier."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.full_name or self.email

@@ -8,6 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
+from consortium import identifiers
+from consortium.models import Institution
+
 DATETIME_OUT_OF_RANGE = _("Enter a date and time between the years 1 and 9999 in UTC.")
 
 
@@ -27,3 +30,20 @@ class UtcIsoDateTimeField(IsoDateTimeField):
 
 class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
+
+
+class InstitutionFilter(django_filters.FilterSet):
+    """``erasmus_code`` and ``schac_code`` match whatever spelling a partner system sends (``B LEUVEN01``,
+    ``KULeuven.be``): the codes are compared in their canonical form."""
+
+    erasmus_code = django_filters.CharFilter(method="_code", label="Erasmus code (e.g. 'B  LEUVEN01')")
+    schac_code = django_filters.CharFilter(method="_code", label="SCHAC home organisation (e.g. 'kuleuven.be')")
+
+    class Meta:
+        model = Institution
+        fields = ["country", "kind"]
+
+    def _code(self, queryset, name, value):
+        normalise = {"erasmus_code": identifiers.normalise_erasmus_code,
+                     "schac_code": identifiers.normalise_schac_code}[name]
+        return queryset.filter(**{name: normalise(value)})

@@ -2,7 +2,7 @@ import uuid
 
 from rest_framework import serializers
 
-from consortium import policy
+from consortium import identifiers, policy
 from consortium.models import (
     Addendum,
     Agreement,
@@ -62,7 +62,28 @@ class InstitutionSerializer(serializers.ModelSerializer):
         return bool(obj.signatory_signature)
 
 
+class NormalisedCodeField(serializers.CharField):
+    """A code read in its canonical spelling, then checked by the model's format validators."""
+
+    def __init__(self, *, normalise, **kwargs):
+        self.normalise = normalise
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        return self.normalise(super().to_internal_value(data))
+
+
 class InstitutionWriteSerializer(serializers.ModelSerializer):
+    erasmus_code = NormalisedCodeField(
+        normalise=identifiers.normalise_erasmus_code, max_length=20, required=False, allow_blank=True,
+        validators=[identifiers.validate_erasmus_code],
+        help_text="e.g. 'B  LEUVEN01' (the country padded to three characters; 'B LEUVEN01' is read as that).",
+    )
+    schac_code = NormalisedCodeField(
+        normalise=identifiers.normalise_schac_code, max_length=128, required=False, allow_blank=True,
+        validators=[identifiers.validate_schac_code], help_text="The institution's domain, e.g. 'kuleuven.be'.",
+    )
+
     class Meta:
         model = Institution
         fields = [f for f in INSTITUTION_FIELDS if f not in ("logo", "signatory_signature")]

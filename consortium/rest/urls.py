@@ -1,6 +1,7 @@
+from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import external_ids, views
 
 router = SimpleRouter(trailing_slash=True)  # no format suffixes: the API speaks JSON only
 router.register("institutions", views.InstitutionViewSet, basename="institution")
@@ -9,4 +10,9 @@ router.register("memberships", views.MembershipViewSet, basename="membership")
 router.register("agreements", views.AgreementViewSet, basename="agreement")
 router.register("agreement-versions", views.AgreementVersionViewSet, basename="agreement-version")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    # PUT on the collection attaches or replaces (keyed by kind and record), which a router does not route.
+    path("external-ids/", external_ids.collection, name="external-id-list"),
+    re_path(r"^external-ids/(?P<pk>[0-9a-fA-F-]{36})/$", external_ids.item, name="external-id-detail"),
+]

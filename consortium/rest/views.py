@@ -10,11 +10,14 @@ from consortium import policy, services
 from consortium.models import Agreement, AgreementVersion, Consortium, Institution, Membership
 
 from . import serializers as s
+from .filters import InstitutionFilter
+from .idempotency import IdempotentWritesMixin
 from .schema import CONFLICT
 
 
-class PolicyViewSet(viewsets.GenericViewSet):
-    """Lists are filtered by ``list_policy``; every action is checked by ``PolicyPermission``."""
+class PolicyViewSet(IdempotentWritesMixin, viewsets.GenericViewSet):
+    """Lists are filtered by ``list_policy``; every action is checked by ``PolicyPermission``. POST and PATCH
+    accept an ``Idempotency-Key`` (``idempotency.py``)."""
 
     list_policy: str = ""
     base_queryset = None
@@ -34,8 +37,8 @@ class InstitutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Polic
         "create": "institution.create",
         "partial_update": "institution.change",
     }
-    filterset_fields = ["country", "kind"]
-    search_fields = ["legal_name", "short_name", "city"]
+    filterset_class = InstitutionFilter
+    search_fields = ["legal_name", "short_name", "city", "erasmus_code", "schac_code"]
     ordering_fields = ["short_name", "country", "updated_at"]
     ordering = ["short_name"]
 

@@ -42,7 +42,8 @@ class PaymentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Payment
-        fields = ["id", "invoice", "amount", "method", "reference", "provider", "received_on", "credit_note"]
+        fields = ["id", "invoice", "amount", "method", "reference", "provider", "received_on", "credit_note",
+                  "updated_at"]
 
 
 class SettlementLineSerializer(serializers.Serializer):

@@ -1,15 +1,17 @@
 """Partner API for programmes: partners read every programme they participate in; writes follow the policy."""
 
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.response import Response
 
-from consortium.api import policy
+from consortium.api import ExternalIdKind, identifiers, policy
 from consortium.rest.views import PolicyViewSet
 
 from .. import services
 from ..models import Course, CurriculumVersion, Edition, Programme
 from . import serializers as s
+from .filters import CourseFilter, ProgrammeFilter
 
 
 class ProgrammeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PolicyViewSet):
@@ -17,7 +19,7 @@ class ProgrammeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PolicyV
     base_queryset = Programme.objects.prefetch_related("texts", "outcomes", "partners", "stacks_into")
     serializer_class = s.ProgrammeSerializer
     policy_actions = {"list": "programme.view", "retrieve": "programme.view", "partial_update": "programme.change"}
-    filterset_fields = ["status", "eqf_level", "delivery_mode", "qualification_type", "consortium"]
+    filterset_class = ProgrammeFilter
     search_fields = ["code", "texts__title"]
     ordering_fields = ["code", "ects", "updated_at"]
     ordering = ["code"]
@@ -36,18 +38,26 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PolicyView
     base_queryset = Course.objects.select_related("version")
     serializer_class = s.CourseSerializer
     policy_actions = {"list": "programme.view", "retrieve": "programme.view"}
-    filterset_fields = ["version", "provider", "mandatory", "version__programme", "version__status"]
+    filterset_class = CourseFilter
     search_fields = ["code", "title"]
     ordering = ["version", "position"]
+
+    def get_queryset(self):
+        return identifiers.annotate(super().get_queryset(), self.request.user, ExternalIdKind.COURSE)
 
 
 class CurriculumVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PolicyViewSet):
     list_policy = "programme.view"
-    base_queryset = CurriculumVersion.objects.prefetch_related("courses__version")
+    base_queryset = CurriculumVersion.objects.all()
     serializer_class = s.CurriculumVersionSerializer
     policy_actions = {"list": "programme.view", "retrieve": "programme.view"}
     filterset_fields = ["programme", "status"]
     ordering = ["programme", "-number"]
+
+    def get_queryset(self):
+        courses = identifiers.annotate(Course.objects.select_related("version"), self.request.user,
+                                       ExternalIdKind.COURSE)
+        return super().get_queryset().prefetch_related(Prefetch("courses", queryset=courses))
 
 
 class EditionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PolicyViewSet):

@@ -36,7 +36,7 @@ from schemathesis.specs.openapi.checks import (
 
 from assessment import services as assessment_services
 from certification import services as certification_services
-from consortium import policy
+from consortium import policy, webhooks
 from consortium.rest.throttling import PerTokenRateThrottle
 from consortium.services import apitoken_create
 
@@ -49,6 +49,7 @@ from ..factories import (
     ApplicationFactory,
     CourseFactory,
     EditionFactory,
+    ExternalIdFactory,
     InstitutionRegistrationFactory,
     InvoiceFactory,
     PaymentFactory,
@@ -97,12 +98,14 @@ class Known:
             "courses": ids(c.course_a, c.course_b, x.course),
             "curriculum-versions": ids(c.version),
             "editions": ids(c.edition, x.edition),
+            "external-ids": ids(x.external_id),
             "institutions": ids(w.ua, w.ub, w.uc),
             "invoices": ids(x.invoice),
             "memberships": ids(*w.ca.memberships.order_by("institution__short_name")),
             "payments": ids(x.payment),
             "programmes": ids(c.programme, x.edition.programme),
             "results": ids(*c.enrolments[0].grades.order_by("sheet__course__code", "assessment__title")[:2]),
+            "webhooks": ids(x.webhook),
         }
         self.paths = {collection: [{"id": pk} for pk in pks] for collection, pks in paths.items()}
         self.paths["credentials"] = self.paths["verify"] = [{"credential_id": credential.credential_id}]
@@ -120,6 +123,7 @@ class Known:
             "institution": ids(w.ua, w.ub, w.uc),
             "collecting_institution": ids(w.ua, w.ub),
             "programme": ids(c.programme, x.edition.programme),
+            "object_id": ids(*c.enrolments, c.course_a, c.enrolments[0].learner),
         }
 
     def path_parameters(self, operation) -> list[dict]:
@@ -162,6 +166,9 @@ def known(awardable, world):  # noqa: F811
     x.invoice = InvoiceFactory(application=ApplicationFactory(edition=x.edition, status="offer_accepted"))
     x.payment = PaymentFactory(invoice=x.invoice, amount=D("100.00"))
     x.version = AgreementVersionFactory(agreement=AgreementFactory(consortium=world.ca))
+    x.webhook, _secret = webhooks.webhook_create(actor=world.people["UA_admin"], institution=world.ua,
+                                                 url="https://sis.ua.example/hooks", event_types=["award.issued"])
+    x.external_id = ExternalIdFactory(institution=world.ua, kind="course", object_id=c.course_a.pk, value="UA-COURSE-A")
     for institution in (world.ua, world.ub):
         AgreementPartyFactory(version=x.version, institution=institution)
     return Known(world, c, credential, x)

@@ -28,7 +28,7 @@ from django.urls import URLPattern, get_resolver
 from rest_framework.test import APIClient
 
 from certification import services as certification_services
-from consortium import policy
+from consortium import policy, webhooks
 from consortium.models import ErasureRequest, RoleAssignment
 from finance.models import Fee
 
@@ -49,6 +49,7 @@ from ..factories import (
     CriterionFactory,
     EditionFinanceFactory,
     ExemptionRequestFactory,
+    ExternalIdFactory,
     FeeFactory,
     InstitutionRegistrationFactory,
     InvoiceFactory,
@@ -121,7 +122,8 @@ PK = {
     "review-queue review-queue-csv review-queue-bulk review-queue-message edition-regulation edition-assessments "
     "assessment-create examiner-appoint sheet-open award-edition award-edition-award finance-edition "
     "finance-settlement-pdf finance-settlement-csv finance-budget-start finance-setting finance-setting-delete "
-    "api-edition-settlement",
+    "api-edition-settlement api-edition-applications-import api-edition-results-import api-edition-export "
+    "applicants-import applicants-import-confirm edition-export",
     "application": "api-application-detail api-application-admit api-application-reject api-application-request-info "
     "api-application-review api-application-waitlist api-application-withdraw application-status application-edit "
     "my-application-answer my-application-accept my-application-decline my-application-withdraw "
@@ -148,6 +150,9 @@ PK = {
     "budget": "finance-cost-add",
     "cost_line": "finance-cost-delete",
     "erasure": "erasure-detail erasure-carry-out erasure-refuse",
+    "webhook": "webhook-detail webhook-update webhook-disable webhook-enable webhook-test webhook-delete "
+    "api-webhook-detail",
+    "external_id": "external-id-detail",
 }
 PK_OWNER = {name: owner for owner, names in PK.items() for name in names.split()}
 
@@ -218,10 +223,18 @@ def victim(awardable, world):  # noqa: F811
     PlanYearFactory(programme=c.programme)
     v.erasure = ErasureRequest.objects.create(user=v.enrolment.learner, requested_by=v.enrolment.learner,
                                               reason="I left the programme.")
+    v.external_id = ExternalIdFactory(institution=world.ua, kind="enrolment", object_id=v.enrolment.pk,
+                                      value="UA-ENROLMENT-0001")
+    # UA's webhook endpoint; the award above put UA's events in the feed.
+    v.webhook, _secret = webhooks.webhook_create(actor=RoleAssignment.objects.filter(
+        role="institution_admin", institution=world.ua).first().user, institution=world.ua,
+        url="https://sis.ua.example/jointcred-hooks", event_types=["award.issued", "application.decided"])
     # What must never appear on another institution's pages.
     v.markers = [str(o.pk) for o in (v.application, v.enrolment, v.grade, v.award, v.invoice, v.agreement,
                                      v.appeal, v.exemption, v.document_upload, v.payment, v.erasure)]
-    v.markers += [v.credential.credential_id, v.invoice.number, v.contact.email]
+    v.markers += [v.webhook.url, str(v.webhook.pk)]
+    v.markers += [v.credential.credential_id, v.invoice.number, v.contact.email, v.external_id.value,
+                  str(v.external_id.pk)]
     for enrolment in c.enrolments:
         v.markers += [enrolment.learner.email, f"{enrolment.application.given_names} Test"]
     return v
