@@ -182,10 +182,7 @@ class ApplicantImport:
 
     @property
     def counts(self) -> dict[str, int]:
-        counts = {"rows": len(self.rows), **{outcome: 0 for outcome in OUTCOMES}}
-        for row in self.rows:
-            counts[row.outcome] += 1
-        return counts
+        return csv_import.outcome_counts(self.rows, OUTCOMES)
 
     @property
     def has_errors(self) -> bool:

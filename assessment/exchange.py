@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from admissions.api import Enrolment
+from consortium import csv_import
 from consortium.api import DomainError, ExternalIdKind, Institution, identifiers, policy
 from programmes.api import Edition
 
@@ -44,10 +45,7 @@ class ResultsImport:
 
     @property
     def counts(self) -> dict[str, int]:
-        counts = {"rows": len(self.rows), **{outcome: 0 for outcome in OUTCOMES}}
-        for row in self.rows:
-            counts[row.outcome] += 1
-        return counts
+        return csv_import.outcome_counts(self.rows, OUTCOMES)
 
     @property
     def failed(self) -> list[forms.UploadRow]:

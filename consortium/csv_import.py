@@ -123,3 +123,11 @@ def read_table(
     if len(records) - 1 > max_rows:
         raise ValidationError(_("At most %(n)s rows per file.") % {"n": max_rows})
     return Table(header=header, columns=columns, records=records[1:])
+
+
+def outcome_counts(rows, outcomes) -> dict[str, int]:
+    """``{"rows": n, <outcome>: n, …}`` for an import report whose rows each carry an ``outcome``."""
+    counts = {"rows": len(rows), **{outcome: 0 for outcome in outcomes}}
+    for row in rows:
+        counts[row.outcome] += 1
+    return counts

@@ -94,3 +94,11 @@ def choices() -> list[tuple[str, list[tuple[str, str]]]]:
         indent = "\u2003" * (len(field.code) - 2)
         groups.setdefault(field.broad, []).append((field.code, f"{indent}{field.label}"))
     return [(titles[code], options) for code, options in groups.items()]
+
+
+def model_field(help_text):
+    """The ISCED-F code column of a programme or a course."""
+    from django.db import models
+
+    return models.CharField(_("field of education (ISCED-F 2013)"), max_length=4, blank=True, db_index=True,
+                            validators=[validate], help_text=help_text)

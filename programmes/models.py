@@ -89,14 +89,7 @@ class Programme(UUIDModel):
         _("EQF level"), validators=[MinValueValidator(5), MaxValueValidator(8)]
     )
     qf_ehea_cycle = models.CharField(_("QF-EHEA cycle"), max_length=8, choices=QfEheaCycle.choices, blank=True)
-    isced_f = models.CharField(
-        _("field of education (ISCED-F 2013)"),
-        max_length=4,
-        blank=True,
-        db_index=True,
-        validators=[isced.validate],
-        help_text=_("The UNESCO ISCED-F 2013 field, best a detailed one (four digits, e.g. 0613)."),
-    )
+    isced_f = isced.model_field(_("The UNESCO ISCED-F 2013 field, best a detailed one (four digits, e.g. 0613)."))
     delivery_mode = models.CharField(_("mode of delivery"), max_length=16, choices=DeliveryMode.choices)
     synchronicity = models.CharField(_("synchronicity"), max_length=16, choices=Synchronicity.choices)
     pacing = models.CharField(_("pacing"), max_length=16, choices=Pacing.choices)
@@ -409,14 +402,7 @@ class Course(UUIDModel):
         _("supervision and identity verification"), max_length=20, choices=Supervision.choices
     )
     learning_outcomes = models.TextField(_("learning outcomes"), blank=True, help_text=_("One per line."))
-    isced_f = models.CharField(
-        _("field of education (ISCED-F 2013)"),
-        max_length=4,
-        blank=True,
-        db_index=True,
-        validators=[isced.validate],
-        help_text=_("Leave empty for the programme's field."),
-    )
+    isced_f = isced.model_field(_("Leave empty for the programme's field."))
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

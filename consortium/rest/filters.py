@@ -21,8 +21,9 @@ class UtcIsoDateTimeField(IsoDateTimeField):
     def to_python(self, value):
         value = super().to_python(value)
         if value is not None and timezone.is_aware(value):
+            # In UTC: PostgreSQL refuses offsets beyond ±15:59 (``+21:46`` is valid ISO 8601 but not a zone).
             try:
-                value.astimezone(dt.UTC)
+                value = value.astimezone(dt.UTC)
             except OverflowError:
                 raise ValidationError(DATETIME_OUT_OF_RANGE, code="out_of_range") from None
         return value
