@@ -314,9 +314,9 @@ class Route:
 def _routes() -> list[Route]:
     routes = []
     for route, pattern in walk(get_resolver().url_patterns):
-        if route.startswith(EXEMPT_PREFIXES) or not pattern.name:
+        if route.startswith(EXEMPT_PREFIXES):
             continue
-        routes.append(Route(route, pattern.name, pattern, pattern.callback))
+        routes.append(Route(route, pattern.name or route, pattern, pattern.callback))  # unnamed: by its path
     return routes
 
 
