@@ -1,8 +1,9 @@
 """Run calls at the same moment, each on its own thread and database connection (PostgreSQL tests of locks)."""
 
+import contextlib
 import threading
 
-from django.db import connection
+from django.db import connection, transaction
 
 
 def race(*calls, timeout: float = 60) -> list[tuple[str, object]]:
@@ -34,3 +35,28 @@ def race(*calls, timeout: float = 60) -> list[tuple[str, object]]:
 
 def errors(results) -> list:
     return [value for outcome, value in results if outcome == "error"]
+
+
+@contextlib.contextmanager
+def row_locked_elsewhere(model, pk, timeout: float = 30):
+    """While the block runs, another connection holds ``SELECT … FOR UPDATE`` on the row (as a concurrent
+    transaction would); released when the block ends."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                model.objects.select_for_update().get(pk=pk)
+                locked.set()
+                release.wait(timeout=timeout)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert locked.wait(timeout=10), "the other connection could not lock the row"
+        yield
+    finally:
+        release.set()
+        thread.join(timeout=timeout)

@@ -5,17 +5,18 @@ A real worker, a killed worker and a broker outage: tests/trust/test_faults.py.
 """
 
 import logging
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from certification import services
 from certification.models import Document, DocumentStatus
 from certification.tasks import documents_sweep, render_document
+
+from ..concurrency import row_locked_elsewhere
 
 
 def award(c, index=0):
@@ -96,24 +97,6 @@ def test_a_document_another_sweep_holds_is_skipped_not_waited_for(awardable, dja
     credential = award(c)
     held, free = credential.documents.all()[:2]
     age(credential.documents.all(), seconds=900)
-    locked, release = threading.Event(), threading.Event()
-
-    def other_sweep():
-        try:
-            with transaction.atomic():
-                Document.objects.select_for_update().get(pk=held.pk)
-                locked.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=other_sweep)
-    thread.start()
-    try:
-        assert locked.wait(timeout=10)
-        with django_capture_on_commit_callbacks(execute=False):
-            sent = services.documents_requeue_stale(older_than=timedelta(seconds=600))
-    finally:
-        release.set()
-        thread.join(timeout=30)
+    with row_locked_elsewhere(Document, held.pk), django_capture_on_commit_callbacks(execute=False):
+        sent = services.documents_requeue_stale(older_than=timedelta(seconds=600))
     assert str(free.pk) in sent and str(held.pk) not in sent

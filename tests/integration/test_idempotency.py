@@ -8,7 +8,6 @@ at the end race two requests with one key on real connections: exactly one runs.
 
 import datetime as dt
 import os
-import threading
 import time
 
 import pytest
@@ -27,7 +26,7 @@ from programmes import services as programme_services
 from programmes.models import Edition, Programme
 
 from ..admissions.test_services import make_admissions, submit, who
-from ..concurrency import race
+from ..concurrency import race, row_locked_elsewhere
 from ..programmes.test_api import approve, edition_body, make_programme
 
 API = "/api/v1"
@@ -457,27 +456,8 @@ def test_a_slow_request_past_the_lock_timeout_is_never_taken_over(postgresql, wo
     crash_mid_request(monkeypatch, leader, body, "k")
     row = IdempotencyKey.objects.get()
     IdempotencyKey.objects.filter(pk=row.pk).update(locked_until=timezone.now() - dt.timedelta(seconds=1))
-    locked, done = threading.Event(), threading.Event()
-
-    def alive_request():  # what a slow first request holds: its row, locked in its open transaction
-        from django.db import transaction
-
-        try:
-            with transaction.atomic():
-                IdempotencyKey.objects.select_for_update().get(pk=row.pk)
-                locked.set()
-                done.wait(timeout=20)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=alive_request)
-    thread.start()
-    try:
-        assert locked.wait(timeout=10)
+    with row_locked_elsewhere(IdempotencyKey, row.pk):  # what a slow first request holds in its open transaction
         busy = post(leader, EDITIONS, body, "k")
-    finally:
-        done.set()
-        thread.join(timeout=20)
 
     assert busy.status_code == 409, busy.content
     assert not Edition.objects.exists()
