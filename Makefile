@@ -19,8 +19,11 @@ $(VENV)/.installed: pyproject.toml | system-deps
 	$(PY) -m pip install --quiet -e .
 	@touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed
+# Tests also need Chromium (browser journeys) and axe-core from the npm registry (package-lock.json).
+$(VENV)/.installed-dev: $(VENV)/.installed package.json package-lock.json
+	@bash .ci/system-deps test
 	$(PY) -m pip install --quiet -e ".[dev]"
+	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 install: $(VENV)/.installed
