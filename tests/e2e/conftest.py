@@ -11,6 +11,7 @@ Every page a journey reaches is checked with axe-core (no serious or critical vi
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -81,6 +82,7 @@ class Journey:
         self.checked: set[str] = set()
         self.page.on("pageerror", lambda error: self.errors.append(f"{self.page.url}: {error}"))
         self.page.on("console", self._console)
+        self.page.on("dialog", lambda dialog: dialog.accept())  # "Are you sure?" confirmations: a person says yes
 
     def _console(self, message) -> None:
         if message.type == "error" and "favicon" not in message.text:
@@ -145,9 +147,23 @@ def journey(browser, live_server, request):
         contexts.append(context)
         return Journey(context, live_server.url, f"{request.node.name}-{name}")
 
-    yield make
+    journeys: list[Journey] = []
+    yield lambda name: journeys.append(make(name)) or journeys[-1]
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:  # what each person's tab showed when the journey failed
+        for one in journeys:
+            with contextlib.suppress(Exception):  # a closed page must not hide the test's own failure
+                one.screenshot("failed")
     for context in contexts:
         context.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.report_call = report
+    return report
 
 
 @pytest.fixture(scope="session", autouse=True)
