@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,27 @@ class Scale:
     def __contains__(self, grade: object) -> bool:
         return isinstance(grade, str) and normalise(grade) in self.grades
 
+    def canonical(self, grade: str) -> str | None:
+        """The scale's own spelling of ``grade``, or None when it is not on the scale.
+
+        Examiners type grades as they write them: "4", "4,0" and "4.00" are the grade "4.0" of a 0–10 scale in
+        half points; letters are matched without regard to case.
+        """
+        grade = normalise(grade)
+        if grade in self.grades:
+            return grade
+        value = _number(grade)
+        return None if value is None else self._by_value.get(value)
+
+    @cached_property
+    def _by_value(self) -> dict[Decimal, str]:
+        numbers = {}
+        for grade in self.grades:
+            value = _number(grade)
+            if value is not None:
+                numbers.setdefault(value, grade)
+        return numbers
+
     def passes(self, grade: str) -> bool:
         return self.rank(grade) <= self.rank(self.pass_grade)
 
@@ -49,6 +71,15 @@ class Scale:
 
 def normalise(grade: str) -> str:
     return str(grade).strip().upper()
+
+
+def _number(grade: str) -> Decimal | None:
+    """A grade written as a number (decimal point or comma), or None."""
+    try:
+        value = Decimal(normalise(grade).replace(",", ".", 1))
+    except ArithmeticError:
+        return None
+    return value if value.is_finite() else None
 
 
 def numeric_scale(low: Decimal, high: Decimal, step: Decimal, pass_mark: Decimal, *, descending: bool = False) -> Scale:
@@ -102,14 +133,6 @@ def convert(national: Scale, joint: Scale, mapping: Mapping[str, str], grade: st
         raise KeyError(grade)
     table = {normalise(k): normalise(v) for k, v in mapping.items()}
     return table[normalise(grade)]
-
-
-def _number(grade: str) -> Decimal | None:
-    try:
-        number = Decimal(normalise(grade))
-    except ArithmeticError:
-        return None
-    return number if number.is_finite() else None
 
 
 def to_national(

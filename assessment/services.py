@@ -368,7 +368,8 @@ def grades_enter(
     for number, (enrolment, assessment, grade) in enumerate(rows, start=1):
         enrolment_id = str(getattr(enrolment, "pk", enrolment))
         assessment_id = str(getattr(assessment, "pk", assessment))
-        grade = normalise(grade or "")
+        typed = normalise(grade or "")
+        grade = national.canonical(typed) or typed
         if enrolment_id not in enrolments:
             errors.append(RowError(number, _("Not a learner enrolled on the assessed track of this edition.")))
             continue
@@ -562,7 +563,7 @@ def grade_correct(*, actor, grade: Grade, national_grade: str, reason: str) -> G
         raise TransitionError(_("Grades are corrected this way only after the board has locked them."))
     regulation = regulation_for(grade.sheet.edition)
     table = _conversion(regulation, grade.sheet.course)
-    national_grade = normalise(national_grade)
+    national_grade = table.national_scale.scale.canonical(national_grade) or normalise(national_grade)
     if national_grade not in table.national_scale.scale:
         raise ValidationError(
             {

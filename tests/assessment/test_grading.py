@@ -99,3 +99,18 @@ def test_numeric_scale_validation():
     with pytest.raises(ValueError):
         numeric_scale(D("10"), D("0"), D("1"), D("5"))
     assert len(numeric_scale(D("0"), D("20"), D("0.5"), D("10")).grades) == 41
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("4.0", "4.0"), ("4", "4.0"), ("4,0", "4.0"), (" 4.00 ", "4.0"), ("7,5", "7.5"), ("10", "10.0"), ("0", "0.0"),
+    ("4.2", None), ("11", None), ("-0", "0.0"), ("NaN", None), ("Infinity", None), ("four", None), ("", None),
+])
+def test_numbers_are_read_as_the_scales_own_spelling(typed, expected):
+    spain = numeric_scale(D("0"), D("10"), D("0.5"), D("5"))
+    assert spain.canonical(typed) == expected
+
+
+def test_letters_are_matched_without_case_and_never_by_number():
+    letters = Scale(grades=("A", "B", "C", "F"), pass_grade="C")
+    assert letters.canonical("b") == "B"
+    assert letters.canonical("1") is None

@@ -268,3 +268,14 @@ def test_appeals(cohort):
         s.appeal_lodge(actor=e0.learner, grade=grade, reason="again")
     s.appeal_decide(actor=c.board, appeal=appeal, upheld=True, outcome="Re-marked", corrected_grade="8.5")
     assert Grade.objects.get(enrolment=e0, assessment=c.exam_b, superseded=False).national_grade == "8.5"
+
+
+def test_grades_typed_without_the_scales_decimals_are_stored_as_the_scales_grades(cohort):
+    """UB's Spanish scale counts in half points ("4.0", "7.5"): "4" and "7,5" as typed are those grades."""
+    c = cohort
+    sheet = s.sheet_for(edition=c.edition, course=c.course_b, attempt=1)
+    s.grades_enter(actor=c.examiner_ub, sheet=sheet, rows=[
+        (c.enrolments[0], c.exam_b, "4"), (c.enrolments[1], c.exam_b, "7,5"), (c.enrolments[2], c.exam_b, "10")])
+    stored = {g.enrolment_id: (g.national_grade, g.joint_grade) for g in sheet.grades.filter(superseded=False)}
+    assert stored == {c.enrolments[0].pk: ("4.0", "8"), c.enrolments[1].pk: ("7.5", "15"),
+                      c.enrolments[2].pk: ("10.0", "20")}

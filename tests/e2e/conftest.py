@@ -169,3 +169,7 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture(scope="session", autouse=True)
 def _fresh_artifacts():
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
+
+
+from tests.assessment.conftest import cohort  # noqa: E402, F401  (journeys 4 and 5 build on the grading cohort)
+from tests.certification.conftest import awardable  # noqa: E402, F401
