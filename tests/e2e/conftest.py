@@ -5,8 +5,8 @@ No browser is downloaded (``playwright install`` is not used): ``make install-de
 run; elsewhere the journeys are skipped with the reason.
 
 Every page a journey reaches is checked with axe-core (no serious or critical violation) and for script errors
-(uncaught exceptions, CSP refusals) as the journey goes; each journey ends with a screenshot in
-``tests/e2e/artifacts/`` for humans to look at.
+(uncaught exceptions, CSP refusals) as the journey goes — a journey that loads a page and never checks it fails —
+and each journey ends with a screenshot in ``tests/e2e/artifacts/`` for humans to look at.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -80,6 +81,8 @@ class Journey:
         self.page.set_default_timeout(8_000)
         self.errors: list[str] = []
         self.checked: set[str] = set()
+        self.loaded: list[str] = []  # every page this tab loaded, so the fixture can tell that each was checked
+        self.page.on("load", lambda _page: self.loaded.append(urlsplit(self.page.url).path))
         self.page.on("pageerror", lambda error: self.errors.append(f"{self.page.url}: {error}"))
         self.page.on("console", self._console)
         self.page.on("dialog", lambda dialog: dialog.accept())  # "Are you sure?" confirmations: a person says yes
@@ -102,7 +105,7 @@ class Journey:
     def check(self, state: str = "") -> None:
         """axe-core on the current page: no serious or critical violation; and no script error so far."""
         assert not self.errors, "\n".join(self.errors)
-        key = f"{self.path().split('?')[0]}#{state}"
+        key = f"{urlsplit(self.page.url).path}#{state}"
         if key in self.checked:
             return
         self.checked.add(key)
@@ -117,6 +120,11 @@ class Journey:
             f"  [{v['impact']}] {v['id']}: {v['help']} — " + "; ".join(n["target"][0] for n in v["nodes"][:5])
             for v in blocking)
 
+    def unchecked(self) -> list[str]:
+        """Pages this tab loaded that ``check()`` never looked at."""
+        checked = {key.split("#")[0] for key in self.checked}
+        return sorted({path for path in self.loaded if path not in checked})
+
     def log_in(self, email: str, password: str) -> None:
         """Through allauth's login form, as a person does."""
         self.go("/accounts/login/")
@@ -125,6 +133,7 @@ class Journey:
         self.page.get_by_role("button", name=re.compile("Sign in|Log in", re.I)).click()
         self.page.wait_for_load_state()
         assert "/accounts/login/" not in self.page.url, self.page.locator("main").inner_text()
+        self.check()
 
     def log_out(self) -> None:
         self.context.clear_cookies()
@@ -156,6 +165,9 @@ def journey(browser, live_server, request):
                 one.screenshot("failed")
     for context in contexts:
         context.close()
+    if report is not None and report.passed:  # journey 6: every page a journey went through was checked
+        missed = {one.name: one.unchecked() for one in journeys if one.unchecked()}
+        assert not missed, f"pages loaded but never checked for accessibility: {missed}"
 
 
 @pytest.hookimpl(wrapper=True)

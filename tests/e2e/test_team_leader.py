@@ -83,9 +83,11 @@ def test_team_leader_builds_a_programme_the_board_approves_it_and_the_public_pag
             page.locator("#outcomes details form button.primary").click()
         expect(page.locator("#outcomes").get_by_text(outcome)).to_be_visible()
     page.locator("#partners").get_by_role("link", name="Add a partner").click()
+    leader.check()
     fill(page, {"institution": world.ub.pk})
     submit(page)
     page.locator("#stacking").get_by_role("link", name="Edit").click()
+    leader.check()
     fill(page, {"stand_alone": True})
     submit(page)
 
