@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint install install-dev system-deps migrate seed worker beat bench web check-deploy clean
+.PHONY: run test lint install install-dev system-deps migrate seed worker beat bench bench-full web check-deploy clean
 
 # System libraries WeasyPrint needs (Pango, HarfBuzz, fonts); installed with apt when missing.
 system-deps:
@@ -61,9 +61,17 @@ worker: install
 beat: install
 	$(VENV)/bin/celery -A consortium beat --loglevel=INFO --schedule=var/celerybeat-schedule
 
-# Benchmarks print figures (not timed unit tests). BENCH_N learners, default 200.
+# Benchmarks print figures (not timed unit tests), on PostgreSQL + Redis (started here when missing):
+# `make bench` at quick sizes (under 10 minutes), `make bench-full` at the issue's sizes; BENCH=<names> runs some.
+BENCH_ENV = DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/jointcred_bench} \
+            REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0}
 bench: install-dev
-	$(PY) -m tests.benchmarks.certificates
+	@bash .ci/services
+	$(BENCH_ENV) $(PY) -m tests.benchmarks $(BENCH)
+
+bench-full: install-dev
+	@bash .ci/services
+	$(BENCH_ENV) BENCH_FULL=1 $(PY) -m tests.benchmarks $(BENCH)
 
 check-deploy: install
 	$(PY) manage.py check --deploy --fail-level WARNING
