@@ -22,10 +22,12 @@ document.addEventListener("DOMContentLoaded", () => {
     const added = mandatory && mandatory.checked ? num(ects.value) : 0;
     const total = Math.round((base - editingEcts + added + electiveRequired) * 10) / 10;
     const diff = Math.round((target - total) * 10) / 10;
-    let verdict = "matches the programme";
-    if (diff > 0) verdict = `${diff} ECTS still missing`;
-    if (diff < 0) verdict = `${-diff} ECTS too many`;
-    output.textContent = `With this course: ${total} of ${target} ECTS (${verdict}).`;
+    // The sentences come translated from the template (data-label-*), with {total}, {target} and {diff} filled in.
+    let label = output.dataset.labelMatch;
+    if (diff > 0) label = output.dataset.labelMissing;
+    if (diff < 0) label = output.dataset.labelExcess;
+    const values = { total, target, diff: Math.abs(diff) };
+    output.textContent = label.replace(/\{(\w+)\}/g, (match, key) => (key in values ? String(values[key]) : match));
     output.classList.toggle("ok", diff === 0);
   };
   ects.addEventListener("input", update);
