@@ -100,7 +100,9 @@ class ConversionForm(forms.Form):
 class EditionRegulationForm(forms.Form):
     regulation = forms.ModelChoiceField(queryset=ExamRegulation.objects.none(), label=_("Regulations"))
 
-    def __init__(self, *args, programme, **kwargs):
+    def __init__(self, *args, programme, approved=None, **kwargs):
+        """``approved``: the programme's approved regulations, when the caller has them already (the regulations page
+        has one form per edition: without them each form would ask the database for its choices)."""
         super().__init__(*args, **kwargs)
         field = self.fields["regulation"]
         field.queryset = ExamRegulation.objects.filter(
@@ -113,6 +115,8 @@ class EditionRegulationForm(forms.Form):
                 "scale": r.joint_scale,
             }
         )
+        if approved is not None:
+            field.choices = [("", field.empty_label), *((r.pk, field.label_from_instance(r)) for r in approved)]
         field.help_text = _("Only approved versions can be assigned; not once grades were entered.")
 
 

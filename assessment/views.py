@@ -157,6 +157,7 @@ class RegulationListView(AssessmentObjectMixin, PolicyTemplateView):
         programme = self.programme
         can_edit = self.can("regulation.edit", programme)
         regulations = list(programme.exam_regulations.select_related("joint_scale"))
+        approved = [r for r in regulations if r.status == RegulationStatus.APPROVED]
         editions = []
         for edition in selectors.regulation_editions(programme):
             link = getattr(edition, "exam_regulation", None)
@@ -164,6 +165,7 @@ class RegulationListView(AssessmentObjectMixin, PolicyTemplateView):
             if can_edit:
                 form = forms.EditionRegulationForm(
                     programme=programme,
+                    approved=approved,
                     initial={"regulation": link.regulation_id if link else None},
                     auto_id=f"id_{edition.pk}_%s",
                 )

@@ -33,7 +33,8 @@ class InvoiceSerializer(serializers.ModelSerializer):
     def get_outstanding(self, invoice) -> str:
         from ..services import outstanding
 
-        return str(outstanding(invoice))
+        # The API's invoices come with their payments and credit notes prefetched.
+        return str(outstanding(invoice, payments=invoice.payments.all(), credit_notes=invoice.credit_notes.all()))
 
 
 class PaymentSerializer(serializers.ModelSerializer):

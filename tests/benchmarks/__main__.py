@@ -47,7 +47,8 @@ def main(names: list[str]) -> int:
               flush=True)
         if status:
             failed.append(name)
-    print(f"\nAll benchmarks: {time.monotonic() - started:.0f} s" + (f"; failed: {', '.join(failed)}" if failed else ""))
+    summary = f"; failed: {', '.join(failed)}" if failed else ""
+    print(f"\nAll benchmarks: {time.monotonic() - started:.0f} s{summary}")
     return 1 if failed else 0
 
 
