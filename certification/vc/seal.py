@@ -224,13 +224,47 @@ def embedded_files(reader) -> dict[str, bytes]:
 # --- Sealing and checking ---------------------------------------------------------------------------------------
 
 
-def _signer(institution):
-    from pyhanko.sign import signers
+#: Loaded signers of this process, by (key file, certificate file) and their modification times: parsing and
+#: validating an RSA-3072 key costs ≈ 150 ms, more than the rest of a seal; a replaced file is loaded again.
+_SIGNERS: dict[tuple, Any] = {}
 
+
+def _signer(institution):
     key_path, cert_path = seal_files(institution)
-    signer = signers.SimpleSigner.load(str(key_path), str(cert_path))
+    try:
+        cache_key = (str(key_path), key_path.stat().st_mtime_ns, str(cert_path), cert_path.stat().st_mtime_ns)
+    except OSError:
+        raise SealError(f"The seal key or certificate of {institution.short_name} cannot be loaded.") from None
+    signer = _SIGNERS.get(cache_key)
     if signer is None:
-        raise SealError(f"The seal key or certificate of {institution.short_name} cannot be loaded.")
+        signer = _load_signer(key_path, cert_path)
+        if signer is None:
+            raise SealError(f"The seal key or certificate of {institution.short_name} cannot be loaded.")
+        _SIGNERS.clear()  # one institution's seal per worker is the common case; never grow without bound
+        _SIGNERS[cache_key] = signer
+    return signer
+
+
+def _load_signer(key_path: Path, cert_path: Path):
+    """pyHanko's ``SimpleSigner``, keeping the parsed private key: its own ``sign_raw`` parses the DER key again
+    for every signature (with cryptography's RSA consistency check, ≈ 150 ms each time)."""
+    from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+    from pyhanko.sign import signers
+    from pyhanko.sign.general import get_pyca_cryptography_hash
+
+    class LoadedKeySigner(signers.SimpleSigner):
+        def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+            mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+            if mechanism == "rsassa_pkcs1v15" and isinstance(self.private_key, rsa.RSAPrivateKey):
+                return self.private_key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+            return super().sign_raw(data, digest_algorithm)  # other mechanisms: pyHanko's own way
+
+    loaded = signers.SimpleSigner.load(str(key_path), str(cert_path))
+    if loaded is None:
+        return None
+    signer = LoadedKeySigner(signing_key=loaded.signing_key, signing_cert=loaded.signing_cert,
+                             cert_registry=loaded.cert_registry)
+    signer.private_key = serialization.load_der_private_key(loaded.signing_key.dump(), password=None)
     return signer
 
 

@@ -172,3 +172,28 @@ def test_command_creates_and_prints(institution):
 def test_command_unknown_institution():
     with pytest.raises(CommandError):
         call_command("seal_certificate", "--institution", "NOPE")
+
+
+def test_the_seal_key_is_parsed_once_per_process_and_again_when_its_file_changes(plain_pdf, institution, monkeypatch):
+    """Parsing an RSA-3072 key costs more than the rest of a seal; pyHanko's own signer parses it per signature."""
+    import os
+
+    from cryptography.hazmat.primitives import serialization
+
+    seal.ensure_demo_seal(institution)
+    seal._SIGNERS.clear()
+    parsed = []
+    real = serialization.load_der_private_key
+    monkeypatch.setattr(serialization, "load_der_private_key", lambda *a, **k: parsed.append(1) or real(*a, **k))
+    first = seal.seal_pdf(plain_pdf, institution)
+    second = seal.seal_pdf(plain_pdf, institution)
+    assert len(parsed) == 1  # once when loaded, never per signature
+    for pdf in (first, second):
+        result = seal.check_pdf(pdf)
+        assert result["intact"] is True and result["trusted"] is True
+
+    key_path, _cert_path = seal.seal_files(institution)
+    stat = key_path.stat()
+    os.utime(key_path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # the key file was replaced
+    seal.seal_pdf(plain_pdf, institution)
+    assert len(parsed) == 2
