@@ -9,7 +9,7 @@
    (``BENCH_WORKERS``), collected static files, access log) on a free loopback port, with plain http allowed on
    loopback and the per-token API rate limit lifted (one token sends everything here; the default 600/minute would
    answer most requests 429), warms it up with 20 sequential requests, and stops it gracefully afterwards.
-3. Drives it at a constant rate (``BENCH_RATE``, 50 requests/s) for ``BENCH_DURATION`` seconds per endpoint (15 s;
+3. Drives it at a constant rate (``BENCH_RATE``, 50 requests/s) for ``BENCH_DURATION`` seconds per endpoint (12 s;
    60 s with ``BENCH_FULL=1``): request i is sent at t0 + i/rate whatever happened to the earlier ones, and its
    latency is measured from that scheduled moment (no coordinated omission: a stalled server shows as latency).
    Endpoints: the application list (page of 50), one application, the results list (page of 50), the public
@@ -42,7 +42,7 @@ from tests.benchmarks.queries import require_services
 ROOT = Path(__file__).resolve().parents[2]
 FULL = os.environ.get("BENCH_FULL", "") not in ("", "0")
 RATE = float(os.environ.get("BENCH_RATE", "50"))
-DURATION = float(os.environ.get("BENCH_DURATION", "60" if FULL else "15"))
+DURATION = float(os.environ.get("BENCH_DURATION", "60" if FULL else "12"))
 APPLICATIONS = int(os.environ.get("BENCH_APPLICATIONS", "10000"))
 ENROLMENTS = int(os.environ.get("BENCH_ENROLMENTS", "2000"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
