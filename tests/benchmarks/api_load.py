@@ -37,7 +37,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.benchmarks.queries import require_services
+from tests.benchmarks.common import require_services, setup_django
 
 ROOT = Path(__file__).resolve().parents[2]
 FULL = os.environ.get("BENCH_FULL", "") not in ("", "0")
@@ -48,14 +48,6 @@ ENROLMENTS = int(os.environ.get("BENCH_ENROLMENTS", "2000"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 TARGET_P95_MS = 150.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _setup_django() -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consortium.settings_test")
-    import django
-
-    django.setup()
 
 
 # --- Data ---------------------------------------------------------------------------------------------------------
@@ -465,7 +457,7 @@ def run_load(targets: Targets, tmp: Path) -> tuple[list[Run], float, float]:
 
 def main() -> None:
     require_services()
-    _setup_django()
+    setup_django()
     from django.db import connection
     from django.test.utils import setup_test_environment, teardown_test_environment
 

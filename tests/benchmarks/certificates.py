@@ -19,20 +19,11 @@ import logging
 import os
 import resource
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.benchmarks.common import ROOT, setup_django, test_database
+
 YARDSTICK = ROOT.parent / "shared" / "bench" / "reference-certificate.html"
-
-
-def _setup_django() -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consortium.settings_test")
-    import django
-
-    django.setup()
 
 
 def _p95(values: list[float]) -> float:
@@ -206,18 +197,10 @@ def run(n: int) -> dict[str, float]:
 
 
 def main() -> None:
-    _setup_django()
-    from django.db import connection
-    from django.test.utils import setup_test_environment, teardown_test_environment
-
+    setup_django()
     n = int(os.environ.get("BENCH_N", "200"))
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with test_database() as connection:
         figures = run(n)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        teardown_test_environment()
     print(f"Certificate issuance benchmark — {figures['awards']} awards, {figures['documents']} documents "
           f"(certificate + supplement), one process, {connection.vendor}")
     print(f"  throughput            {figures['docs_per_s']:8.2f} documents/s through render_document")

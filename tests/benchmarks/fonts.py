@@ -343,20 +343,12 @@ def _report(figures: dict) -> None:
 
 
 def main() -> None:
-    from tests.benchmarks.certificates import _setup_django
+    from tests.benchmarks.common import setup_django, test_database
 
-    _setup_django()
-    from django.db import connection
-    from django.test.utils import setup_test_environment, teardown_test_environment
-
+    setup_django()
     full = os.environ.get("BENCH_FULL") == "1"
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with test_database():
         figures = run(rounds=21 if full else 7, cold_runs=7 if full else 3)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        teardown_test_environment()
     _report(figures)
     failures = [s for s, c in figures["checks"].items()
                 if "MISSING" in (c["name"], c["name_supplement"]) and s not in TEXT_LAYER_GAPS]

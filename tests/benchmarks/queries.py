@@ -9,32 +9,10 @@ no list sees another's rows. Prints the table: list, page size, rows, queries at
 
 from __future__ import annotations
 
-import os
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def require_services() -> None:
-    """The benchmarks measure the production shape: PostgreSQL and Redis, named by the environment."""
-    missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
-    if missing or not os.environ["DATABASE_URL"].startswith(("postgres://", "postgresql://")):
-        print(f"{Path(sys.argv[0]).stem}: set DATABASE_URL (PostgreSQL) and REDIS_URL, e.g.\n"
-              "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/jointcred_bench REDIS_URL=redis://127.0.0.1:6379/5 "
-              f"{sys.executable} -m tests.benchmarks.{Path(sys.argv[0]).stem}\n"
-              f"missing or not PostgreSQL: {', '.join(missing) or 'DATABASE_URL'}", file=sys.stderr)
-        sys.exit(2)
-
-
-def _setup_django() -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consortium.settings_test")
-    import django
-
-    django.setup()
+from tests.benchmarks.common import require_services, setup_django, test_database
 
 
 def run() -> list:
@@ -63,18 +41,10 @@ def run() -> list:
 
 def main() -> None:
     require_services()
-    _setup_django()
-    from django.db import connection
-    from django.test.utils import setup_test_environment, teardown_test_environment
-
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    started = time.perf_counter()
-    try:
+    setup_django()
+    with test_database() as connection:
+        started = time.perf_counter()
         counts = run()
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        teardown_test_environment()
     unequal = [c for c in counts if not c.equal or c.problems]
     api = sum(c.page.kind == "api" for c in counts)
     print(f"Query counts per list — {api} API list endpoints, {len(counts) - api} browser list pages, "

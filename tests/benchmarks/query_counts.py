@@ -383,16 +383,18 @@ def _api_editions(base: Base) -> Rows:
 # API: admissions, assessment, certification, finance ----------------------------------------------------------------
 
 
-@rows("api api-application-list")
-def _api_applications(base: Base) -> Rows:
+def _application_with_document(base: Base, _i: int) -> str:
+    """A submitted application with one document (the lists show documents): its family name, as the list shows."""
     from ..factories import ApplicationDocumentFactory
 
-    def one(_i):
-        application = base.application()
-        ApplicationDocumentFactory(application=application)
-        return application.family_names
+    application = base.application()
+    ApplicationDocumentFactory(application=application)
+    return application.family_names
 
-    return _api(base, "/api/v1/applications/", _repeat(one))
+
+@rows("api api-application-list")
+def _api_applications(base: Base) -> Rows:
+    return _api(base, "/api/v1/applications/", _repeat(lambda i: _application_with_document(base, i)))
 
 
 @rows("api api-enrolment-list")
@@ -604,13 +606,7 @@ def _page_editions(base: Base) -> Rows:
 
 @rows("page review-queue")
 def _page_review_queue(base: Base) -> Rows:
-    from ..factories import ApplicationDocumentFactory
-
-    def one(_i):
-        application = base.application()
-        ApplicationDocumentFactory(application=application)
-        return application.family_names
-
+    one = lambda i: _application_with_document(base, i)  # noqa: E731
     return Rows(base.browser(base.ua_students), f"/admissions/editions/{base.edition.pk}/queue/", _repeat(one),
                 per_page=50)
 

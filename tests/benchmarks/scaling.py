@@ -30,7 +30,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.benchmarks.certificates import _cohort, _setup_django
+from tests.benchmarks.certificates import _cohort
+from tests.benchmarks.common import require_services, setup_django, test_database
 
 QUICK_AWARDS = 60
 WARMUP_AWARDS = 2  # 4 documents rendered before the clock starts: 2 per pool process with 2
@@ -40,17 +41,6 @@ TICK = os.sysconf("SC_CLK_TCK")
 POLL_S = 0.5  # this process shares the 2 CPUs with the workers: it polls lightly
 TREE_EVERY = 20  # polls between two scans of /proc for the worker's pool processes (replaced ones included)
 TIMEOUT_S = 1800
-
-
-def _require_services() -> None:
-    missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
-    if not missing and not os.environ["DATABASE_URL"].startswith(("postgres://", "postgresql://", "pgsql://")):
-        missing = ["DATABASE_URL (PostgreSQL: a worker process cannot share an in-memory SQLite test database)"]
-    if missing:
-        print(f"The worker scaling benchmark needs real worker processes on PostgreSQL and Redis: set "
-              f"{' and '.join(missing)}, e.g. DATABASE_URL=postgres://USER@127.0.0.1:5432/NAME (it creates and drops "
-              f"test_NAME) REDIS_URL=redis://127.0.0.1:6379/6 (it uses a queue of its own there)", file=sys.stderr)
-        sys.exit(2)
 
 
 # --- /proc accounting -------------------------------------------------------------------------------------------
@@ -450,20 +440,12 @@ def _diagnosis(one: Run, two: Run, cores: int) -> str:
 
 
 def main() -> None:
-    _require_services()
-    _setup_django()
-    from django.db import connection
-    from django.test.utils import setup_test_environment, teardown_test_environment
-
+    require_services("real worker processes cannot share an in-memory SQLite test database")
+    setup_django()
     full = os.environ.get("BENCH_FULL") == "1"
     n = int(os.environ.get("BENCH_N", "200")) if full else QUICK_AWARDS
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with test_database() as connection:
         figures = run(n)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        teardown_test_environment()
     _report(figures, connection.vendor)
     if any(r.failed for r in figures["runs"]):
         sys.exit(1)

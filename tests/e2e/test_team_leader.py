@@ -11,33 +11,11 @@ from playwright.sync_api import expect
 from programmes import services
 from programmes.models import CurriculumStatus, Edition, EditionStatus, Programme, ProgrammeStatus
 from tests.factories import PASSWORD
+from tests.programmes.test_views import PUBLIC_HEADINGS, TEXTS  # the texts of every checklist item, its headings
 
 from .forms import fill, submit
 
 pytestmark = pytest.mark.e2e
-
-TEXTS = {
-    "objectives": "Design a simple digital chip from specification to layout.",
-    "target_group": "Engineers in the semiconductor industry.",
-    "prerequisites": "A bachelor in electrical engineering.",
-    "assessment": "An online exam per course and a final design project.",
-    "enrolment_procedure": "Apply online before the deadline; places are given in order of application.",
-    "fees_and_discounts": "EUR 750; employees of partner companies pay half.",
-    "success_requirements": "Pass every course with at least 50%.",
-    "industry_relevance": "Co-designed with three European chip makers.",
-    "credit_transfer": "The ECTS are recognised by every university of the alliance.",
-    "terms_and_conditions": "Full refund until the start of the edition.",
-    "resources": "A cloud licence of the design tools for the whole duration.",
-}
-
-#: One heading per item of the communication checklist (D3) on the public page.
-PUBLIC_HEADINGS = [
-    "Target group and objectives", "Learning outcomes", "Prerequisites", "Mode of delivery", "Duration and pacing",
-    "Language", "Curriculum", "Assessment", "Enrolment procedure and deadlines", "Fees and discounts", "Partners",
-    "Contact", "Success requirements and workload", "Industry relevance",
-    "Complementary micro-credentials / stackability", "Credit transfer", "Terms and conditions",
-    "Resources available", "Quality assurance",
-]
 
 
 def test_team_leader_builds_a_programme_the_board_approves_it_and_the_public_page_is_complete(journey, world):
