@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "assessment",
     "certification",
     "finance",
+    "quality",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,3 @@
+"""Learner and stakeholder feedback (D8)."""
+
+__all__: list[str] = []
