@@ -21,10 +21,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make between clicks are
-# ordinary blocking calls on this thread's own connection, which is what Django's guard is about.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -51,8 +47,10 @@ def _missing_tools() -> str:
     return ""
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture
+def browser(monkeypatch):
+    """Chromium for one journey. Not shared across tests: Playwright's sync API keeps an event loop running in this
+    thread while it is open, which would break later tests that run their own (``asyncio.run``)."""
     reason = _missing_tools()
     if reason:
         if os.environ.get("CI"):
@@ -60,6 +58,9 @@ def browser():
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
+    # While that loop runs, the ORM calls the test makes between clicks are ordinary blocking calls on this thread's
+    # own connection, which Django's async guard would refuse; only for this test (never for a subprocess's checks).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True,

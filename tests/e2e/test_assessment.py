@@ -22,7 +22,7 @@ def _open_grid(examiner, c, course) -> None:
     """From the assessment home page to the course's result sheet, opening it when it does not exist yet."""
     page = examiner.page
     examiner.go("/assessment/")
-    page.get_by_role("link", name=c.edition.intake_code).first.click()
+    page.get_by_role("link", name=c.edition.intake_code, exact=True).first.click()
     examiner.check()
     section = page.locator(f"#course-{course.pk}")
     with page.expect_navigation():

@@ -298,7 +298,7 @@ def test_results_commit_all_or_nothing(cohort, world, token_client):  # noqa: F8
     c = cohort
     ub = token_client(world.ub, ["results:write"])
     good = [{"enrolment_id": str(e.pk), "assessment": "Exam", "grade": "6.5"} for e in c.enrolments]
-    bad = [*good[:2], {"enrolment_id": str(c.enrolments[2].pk), "assessment": "Exam", "grade": "6,5"}]
+    bad = [*good[:2], {"enrolment_id": str(c.enrolments[2].pk), "assessment": "Exam", "grade": "6.3"}]  # off-scale
     refused = ub.post(results(c, c.course_b, dry_run="false"), {"rows": bad}, format="json")
     assert refused.status_code == 422 and not refused.json()["committed"]
     assert not Grade.objects.exists()
@@ -318,12 +318,12 @@ def test_results_csv_with_bom_semicolons_extra_columns_and_external_ids(cohort, 
     ExternalId.objects.create(institution=world.ua, kind="enrolment", object_id=e0.pk, value="UA-E-0")
     ExternalId.objects.create(institution=world.ua, kind="learner", object_id=e1.learner_id, value="UA-L-1")
     ExternalId.objects.create(institution=world.ub, kind="learner", object_id=e2.learner_id, value="UB-L-2")
-    text = "\r\n".join(["External ID;Assessment;Grade;Comment", "UA-E-0;exam;2,0;=1+1", "UA-E-0;Project;1.7;",
+    text = "\r\n".join(["External ID;Assessment;Grade;Comment", "UA-E-0;exam;0,9;=1+1", "UA-E-0;Project;1.7;",
                         "UA-L-1;Exam;4.0;", "UB-L-2;Exam;3.0;"])  # UB's id is not UA's
     ua = token_client(world.ua, ["results:write"])
     body = ua.post(results(c, c.course_a), codecs.BOM_UTF8 + text.encode(), content_type="text/csv").json()
     assert [r["outcome"] for r in body["rows"]] == ["error", "create", "create", "error"]
-    assert "2,0 is not a grade" in body["rows"][0]["error"]
+    assert "0,9 is not a grade" in body["rows"][0]["error"]  # below 1.0 (a decimal comma itself is fine)
     assert "external id UB-L-2" in body["rows"][3]["error"]
     assert body["rows"][1]["learner"] == e0.application.full_name
 
