@@ -9,9 +9,10 @@ from .models import (
     ParticipantProfile,
     Track,
 )
-from .services import application_payment_received, exemption_decide, exemption_request
+from .services import APPLICATION_TRANSITIONS, application_payment_received, exemption_decide, exemption_request
 
 __all__ = [
+    "APPLICATION_TRANSITIONS",
     "Application",
     "ApplicationStatus",
     "Enrolment",

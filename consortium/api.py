@@ -3,7 +3,7 @@
 (``consortium.web`` is public too: the building blocks for policy-checked browser views.)
 """
 
-from . import audit, encryption, events, feed, identifiers, pdf, personal_data, policy
+from . import audit, csv_export, encryption, events, feed, identifiers, pdf, personal_data, policy
 from .errors import DomainError, TransitionError
 from .models import (
     Agreement,
@@ -48,6 +48,7 @@ __all__ = [
     "User",
     "Via",
     "audit",
+    "csv_export",
     "encryption",
     "events",
     "external_id_set",

@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "consortium.mfa.StaffMfaMiddleware",
     "consortium.audit.AuditViaMiddleware",
+    "quality.middleware.PageVisitMiddleware",  # counts visits of the public programme pages (no personal data)
     "consortium.unavailable.DatabaseUnavailableMiddleware",  # last: the first to see a view's exception
 ]
 
@@ -181,6 +182,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Webhook retries and first attempts whose message was lost (consortium/webhooks.py).
     "dispatch-webhooks": {"task": "consortium.tasks.webhooks_dispatch", "schedule": 60, "options": {"expires": 50}},
     "purge-idempotency-keys": {"task": "consortium.tasks.idempotency_keys_purge", "schedule": 60 * 60},
+    # Learner feedback (quality/feedback.py): open the surveys of ended editions, remind, close.
+    "feedback-open-surveys": {"task": "quality.tasks.feedback_surveys_open", "schedule": 24 * 60 * 60},
+    "feedback-send-reminders": {"task": "quality.tasks.feedback_reminders_send", "schedule": 24 * 60 * 60},
+    "feedback-close-surveys": {"task": "quality.tasks.feedback_surveys_close", "schedule": 60 * 60,
+                               "options": {"expires": 50 * 60}},
 }
 # Personal data: retention periods (days) per category, applied daily by consortium.tasks.apply_retention. Each
 # category belongs to one app's personal-data handler (docs/privacy.md, "Retention"); None keeps the data. Override
@@ -191,12 +197,23 @@ PERSONAL_DATA_RETENTION: dict[str, int | None] = {
     "unverified_accounts": 30,  # sign-ups whose email was never verified and that hold nothing else
     "sessions": 0,  # days after a session expired
     "audit_events": 3650,  # the audit trail
+    "feedback_invitations": 365,  # who was asked to give feedback: removed this long after the survey closed
     **env.json("PERSONAL_DATA_RETENTION", default={}),
 }
 
 # --- Programmes ----------------------------------------------------------------------------------------
 # National caps on micro-credential volume, applied by the issuing institution's country: ECTS must be below.
 NATIONAL_ECTS_CAPS = {"ES": 15}
+
+# --- Quality: feedback surveys (quality/feedback.py) ---------------------------------------------------
+# A survey closes this many days after it opens; learners who have not answered get at most FEEDBACK_REMINDERS_MAX
+# reminders, FEEDBACK_REMINDER_INTERVAL_DAYS apart. A result (question, course, partner) is shown only from
+# FEEDBACK_MIN_RESPONSES respondents on. Editions that ended more than FEEDBACK_OPEN_WITHIN_DAYS ago get no survey.
+FEEDBACK_OPEN_DAYS = env.int("FEEDBACK_OPEN_DAYS", default=21)
+FEEDBACK_REMINDERS_MAX = env.int("FEEDBACK_REMINDERS_MAX", default=2)
+FEEDBACK_REMINDER_INTERVAL_DAYS = env.int("FEEDBACK_REMINDER_INTERVAL_DAYS", default=7)
+FEEDBACK_MIN_RESPONSES = env.int("FEEDBACK_MIN_RESPONSES", default=3)
+FEEDBACK_OPEN_WITHIN_DAYS = env.int("FEEDBACK_OPEN_WITHIN_DAYS", default=60)
 
 # Demo data of the apps above consortium, loaded by `manage.py seed_demo` after the consortium's own.
 # The public programme page shows each edition's fee table from this provider (finance), which it never imports.

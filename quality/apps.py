@@ -8,4 +8,4 @@ class QualityConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import personal_data  # noqa: F401  (registers the personal-data handlers)
+        from . import personal_data, policy_rules  # noqa: F401  (registers personal-data handlers and rules)

@@ -915,3 +915,119 @@ class WebhookAttemptFactory(DjangoModelFactory):
     started_at = factory.LazyFunction(lambda: __import__("django.utils.timezone").utils.timezone.now())
     duration_ms = 42
     status_code = 500
+
+
+# --- Quality: recruitment -----------------------------------------------------------------------------------------
+
+from quality import models as qm  # noqa: E402
+
+
+class SegmentFactory(DjangoModelFactory):
+    class Meta:
+        model = qm.Segment
+
+    consortium = factory.SubFactory(ConsortiumFactory)
+    name = factory.Sequence(lambda n: f"Segment {n}")
+    description = "Professionals moving into chip design"
+    position = factory.Sequence(int)
+
+
+class CampaignFactory(DjangoModelFactory):
+    class Meta:
+        model = qm.Campaign
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    segment = factory.SubFactory(SegmentFactory, consortium=factory.SelfAttribute("..programme.consortium"))
+    channel = "newsletter"
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    code = factory.Sequence(lambda n: f"campaign-{n}")
+
+
+class PageVisitFactory(DjangoModelFactory):
+    class Meta:
+        model = qm.PageVisit
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    campaign = None
+    day = factory.LazyFunction(lambda: __import__("django.utils.timezone").utils.timezone.localdate())
+    count = 1
+
+
+# --- Quality: feedback ------------------------------------------------------------------------------------------
+
+from quality.models import feedback as qf  # noqa: E402
+
+
+class QuestionSetFactory(DjangoModelFactory):
+    """An empty question set; ``quality.feedback.question_set_ensure`` makes one seeded with the defaults."""
+
+    class Meta:
+        model = qf.QuestionSet
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    audience = "learner"
+
+
+class QuestionFactory(DjangoModelFactory):
+    class Meta:
+        model = qf.Question
+
+    question_set = factory.SubFactory(QuestionSetFactory)
+    key = factory.Sequence(lambda n: f"q-{n}")
+    theme = "teaching"
+    kind = "likert"
+    text = factory.Sequence(lambda n: f"Question {n} was answered well.")
+    position = factory.Sequence(int)
+
+
+class SurveyFactory(DjangoModelFactory):
+    """An open learner survey of an edition that has ended (no questions: ``SurveyQuestionFactory`` adds them)."""
+
+    class Meta:
+        model = qf.Survey
+
+    edition = factory.SubFactory(EditionFactory, starts_on=factory.LazyFunction(
+        lambda: dt.date.today() - dt.timedelta(days=100)), ends_on=factory.LazyFunction(
+        lambda: dt.date.today() - dt.timedelta(days=1)))
+    programme = factory.SelfAttribute("edition.programme")
+    audience = "learner"
+    opened_at = factory.LazyFunction(lambda: __import__("django.utils.timezone").utils.timezone.now())
+    closes_at = factory.LazyAttribute(lambda o: o.opened_at + dt.timedelta(days=21))
+
+
+class SurveyQuestionFactory(DjangoModelFactory):
+    class Meta:
+        model = qf.SurveyQuestion
+
+    survey = factory.SubFactory(SurveyFactory)
+    key = factory.Sequence(lambda n: f"q-{n}")
+    theme = "learning"
+    kind = "likert"
+    text = factory.Sequence(lambda n: f"Question {n} was answered well.")
+    position = factory.Sequence(int)
+
+
+class InvitationFactory(DjangoModelFactory):
+    class Meta:
+        model = qf.Invitation
+
+    survey = factory.SubFactory(SurveyFactory)
+    learner = factory.SubFactory(UserFactory)
+
+
+class ResponseFactory(DjangoModelFactory):
+    """A bare response row; ``quality.feedback.response_submit`` stores real ones (and marks the invitation)."""
+
+    class Meta:
+        model = qf.Response
+
+    survey = factory.SubFactory(SurveyFactory)
+
+
+class AnswerFactory(DjangoModelFactory):
+    class Meta:
+        model = qf.Answer
+
+    response = factory.SubFactory(ResponseFactory)
+    question = factory.LazyAttribute(lambda o: SurveyQuestionFactory(survey=o.response.survey))
+    rating = 4

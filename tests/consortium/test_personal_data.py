@@ -373,8 +373,10 @@ def test_retention_removes_what_is_past_its_period_and_keeps_the_rest(world, set
 
     with django_capture_on_commit_callbacks(execute=True):
         done = apply_retention.apply().get()
-    assert done == {"closed_application_documents": 1, "closed_applications": 1, "unverified_accounts": 1,
-                    "sessions": 1, "audit_events": 1}
+    # Categories of other apps (quality's invitations …) have nothing past their period here: 0.
+    assert {category: n for category, n in done.items() if n} == {
+        "closed_application_documents": 1, "closed_applications": 1, "unverified_accounts": 1, "sessions": 1,
+        "audit_events": 1}
 
     assert not old_rejected.documents.exists()
     assert not os.path.exists(old_path)

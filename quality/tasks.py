@@ -1,0 +1,29 @@
+"""Quality tasks: thin, take ids, call ``quality.feedback``. The beat opens, reminds and closes the surveys."""
+
+from celery import shared_task
+
+from . import feedback
+
+
+@shared_task(bind=True, autoretry_for=(ConnectionError, TimeoutError, OSError), retry_backoff=True, max_retries=8)
+def invitation_email(self, invitation_id: str, reminder: bool = False) -> int:
+    """Email a learner their survey invitation or a reminder (nothing once they answered or the survey closed)."""
+    return feedback.invitation_email_send(invitation_id=invitation_id, reminder=reminder)
+
+
+@shared_task
+def feedback_surveys_open() -> int:
+    """Beat (daily): open the learner survey of every edition that has ended. Returns how many were opened."""
+    return len(feedback.learner_surveys_open_due())
+
+
+@shared_task
+def feedback_reminders_send() -> int:
+    """Beat (daily): remind learners who have not answered (``FEEDBACK_REMINDERS_MAX``, ``…_INTERVAL_DAYS``)."""
+    return feedback.reminders_send()
+
+
+@shared_task
+def feedback_surveys_close() -> int:
+    """Beat (hourly): close the surveys past their closing time; restamp the responses of the open ones."""
+    return feedback.surveys_close_due()
