@@ -252,7 +252,7 @@ def test_the_beat_opens_the_survey_of_an_ended_edition_invites_its_learners_and_
     assert event.actor is None and event.institution_id == c.programme.lead_institution_id
     # The next day: nothing more to open; and the task is the same call.
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.feedback_surveys_open.delay().get() == 0
+        assert tasks.feedback_surveys_open() == 0
     assert Survey.objects.count() == 1
 
 
@@ -416,17 +416,17 @@ def test_reminders_go_to_those_who_have_not_answered_at_most_n_times_x_days_apar
 
 def test_the_hourly_beat_closes_due_surveys_and_records_counts_only(answered, django_capture_on_commit_callbacks):
     c = answered
-    assert tasks.feedback_surveys_close.delay().get() == 0
+    assert tasks.feedback_surveys_close() == 0
     Survey.objects.filter(pk=c.survey.pk).update(opened_at=timezone.now() - 22 * DAY,
                                                  closes_at=timezone.now() - DAY)
-    assert tasks.feedback_surveys_close.delay().get() == 1
+    assert tasks.feedback_surveys_close() == 1
     c.survey.refresh_from_db()
     assert c.survey.status == SurveyStatus.CLOSED and c.survey.closed_at is not None
     event = AuditEvent.objects.get(action="feedback.survey_closed")
     assert event.changes == {"invited": 4, "answered": 3, "responses": 3}
     with pytest.raises(TransitionError, match="closed already"):
         feedback.survey_close(actor=c.leader, survey=c.survey)
-    assert tasks.feedback_surveys_close.delay().get() == 0
+    assert tasks.feedback_surveys_close() == 0
 
 
 def test_the_audit_trail_never_says_who_answered(answered, world):
@@ -580,7 +580,7 @@ def test_postgresql_transaction_ids_do_not_pair_a_response_with_its_invitation(e
             return responses, cursor.fetchone()[0]
 
     assert pairs()[0] == 2  # what a database reader could join before the restamp
-    assert tasks.feedback_surveys_close.delay().get() == 0  # the hourly sweep restamps the open surveys
+    assert tasks.feedback_surveys_close() == 0  # the hourly sweep restamps the open surveys
     assert pairs() == (0, 0)
 
 
