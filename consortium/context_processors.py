@@ -23,6 +23,7 @@ def navigation(request):
             "privacy": policy.can(user, "privacy.manage"),
             "awards": policy.can(user, "award.decide"),
             "finance": policy.can(user, "finance.view"),
+            "quality": policy.can(user, "quality.view"),
             "admin": user.is_superuser,
         }
     }

@@ -233,7 +233,8 @@ class StaffAddForm(forms.Form):
         )
 
 
-INSTITUTION_ROLES = [(r.value, r.label) for r in (Role.INSTITUTION_ADMIN, Role.STUDENT_ADMIN, Role.FINANCE_OFFICER)]
+INSTITUTION_ROLES = [(r.value, r.label) for r in (Role.INSTITUTION_ADMIN, Role.STUDENT_ADMIN, Role.FINANCE_OFFICER,
+                                                  Role.QUALITY_OFFICER)]
 
 
 class RoleGrantForm(forms.Form):

@@ -220,7 +220,7 @@ FEEDBACK_OPEN_WITHIN_DAYS = env.int("FEEDBACK_OPEN_WITHIN_DAYS", default=60)
 PROGRAMME_FEE_TABLES = "finance.public.fee_tables"
 
 DEMO_SEEDERS = ["programmes.demo.seed", "admissions.demo.seed", "assessment.demo.seed", "certification.demo.seed",
-                "finance.demo.seed"]
+                "finance.demo.seed", "quality.demo.seed"]
 
 # --- Domain events: which subscribers run (after commit) when an app publishes an event ---------------
 # Lower apps publish named events; higher apps subscribe here. See docs/architecture.md.

@@ -96,6 +96,7 @@ urlpatterns = [
     path("", include("certification.vc.status_urls")),
     path("", include("certification.vc.web_urls")),
     path("", include("finance.urls")),
+    path("", include("quality.urls")),
 ]
 
 handler404 = "consortium.views.not_found"

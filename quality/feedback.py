@@ -203,7 +203,7 @@ def _take(question: Question, data: Mapping[str, Any]) -> dict[str, Any]:
 def question_add(*, actor, question_set: QuestionSet, data: Mapping[str, Any]) -> Question:
     """A new question at the end of the set (``data``: text, kind, and optionally help_text, theme, per_course,
     required). Surveys already open keep the questions they opened with."""
-    policy.require(actor, "programme.change", question_set.programme)
+    policy.require(actor, "quality.manage", question_set.programme)
     question_set = _locked_set(question_set)
     last = question_set.questions.order_by("-position").values_list("position", flat=True).first()
     question = Question(question_set=question_set, key=f"q-{uuid.uuid4().hex[:8]}",
@@ -218,7 +218,7 @@ def question_add(*, actor, question_set: QuestionSet, data: Mapping[str, Any]) -
 @transaction.atomic
 def question_update(*, actor, question: Question, data: Mapping[str, Any]) -> Question:
     question_set = _locked_set(question.question_set)
-    policy.require(actor, "programme.change", question_set.programme)
+    policy.require(actor, "quality.manage", question_set.programme)
     question = Question.objects.get(pk=question.pk)
     before = _take(question, data)
     _clean_question(question, question_set.audience)
@@ -230,7 +230,7 @@ def question_update(*, actor, question: Question, data: Mapping[str, Any]) -> Qu
 @transaction.atomic
 def question_remove(*, actor, question: Question) -> None:
     question_set = _locked_set(question.question_set)
-    policy.require(actor, "programme.change", question_set.programme)
+    policy.require(actor, "quality.manage", question_set.programme)
     question = Question.objects.get(pk=question.pk)
     _record(actor, "feedback.question_removed", question, question_set.programme, {"key": question.key})
     question.delete()
@@ -247,7 +247,7 @@ def _renumber(questions: Sequence[Question]) -> None:
 def questions_reorder(*, actor, question_set: QuestionSet, order: Sequence[uuid.UUID | str]) -> list[Question]:
     """Put the set's questions in ``order`` (every question id exactly once)."""
     question_set = _locked_set(question_set)
-    policy.require(actor, "programme.change", question_set.programme)
+    policy.require(actor, "quality.manage", question_set.programme)
     by_id = {str(q.pk): q for q in question_set.questions.all()}
     wanted = [str(pk) for pk in order]
     if sorted(wanted) != sorted(by_id):
@@ -335,7 +335,7 @@ def stakeholder_survey_open(*, actor, programme: Programme, closes_at: dt.dateti
                             now: dt.datetime | None = None) -> Survey:
     """Open a stakeholder survey of the programme (one open at a time); invite people with
     ``stakeholders_invite``."""
-    policy.require(actor, "programme.change", programme)
+    policy.require(actor, "quality.manage", programme)
     now = now or timezone.now()
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
     if Survey.objects.filter(programme=programme, audience=Audience.STAKEHOLDER, status=SurveyStatus.OPEN).exists():
@@ -401,7 +401,7 @@ def stakeholders_invite(*, actor, survey: Survey, emails: Iterable[str] | str) -
     """Invite people (employers, associated partners) by email to an open stakeholder survey; each gets a personal
     link. Addresses already invited are skipped. Returns how many were invited."""
     survey = Survey.objects.select_for_update().select_related("programme").get(pk=survey.pk)
-    policy.require(actor, "programme.change", survey.programme)
+    policy.require(actor, "quality.manage", survey.programme)
     if survey.audience != Audience.STAKEHOLDER:
         raise DomainError(str(NOT_A_STAKEHOLDER_SURVEY))
     if not survey_is_open(survey):
@@ -424,7 +424,7 @@ def stakeholder_invitation_renew(*, actor, invitation: Invitation) -> None:
     """Send a stakeholder a new link (the email was lost); the previous link stops working."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     survey = Survey.objects.select_related("programme").get(pk=invitation.survey_id)
-    policy.require(actor, "programme.change", survey.programme)
+    policy.require(actor, "quality.manage", survey.programme)
     if not invitation.email:
         raise DomainError(_("This invitation has no email address (it was erased, or is a learner's)."))
     if not survey_is_open(survey):
@@ -674,7 +674,7 @@ def _close(actor, survey: Survey, now: dt.datetime) -> Survey:
 def survey_close(*, actor, survey: Survey, now: dt.datetime | None = None) -> Survey:
     """Close a survey before its closing date (the team decides); answers are refused from now on."""
     survey = Survey.objects.select_for_update().select_related("programme").get(pk=survey.pk)
-    policy.require(actor, "programme.change", survey.programme)
+    policy.require(actor, "quality.manage", survey.programme)
     survey = _close(actor, survey, now or timezone.now())
     transaction.on_commit(partial(responses_restamp, survey_id=survey.pk), robust=True)
     return survey

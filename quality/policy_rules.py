@@ -3,28 +3,49 @@
 * ``segment.manage`` — a consortium's learner target segments: its consortium administrators;
 * ``recruitment.manage`` — a programme's campaigns: its team leader and the consortium's administrators;
 * ``recruitment.view`` — a programme's campaigns and funnels: its team (leader and members) and the consortium's
-  administrators (with a list scope).
+  administrators (with a list scope);
+* ``quality.view`` — a programme's feedback results, quality reviews and sustainability dashboard: its team, the
+  consortium's administrators and the quality-assurance officers of its lead institution (with a list scope);
+* ``quality.manage`` — a programme's questions, stakeholder invitations, surveys' closing, reviews (findings and
+  improvement actions) and partners' commitments: its team leader, the consortium's administrators and the lead
+  institution's quality-assurance officers. Team members see the evidence but do not sign off the review.
 """
 
 from django.db.models import Q
 
 from consortium.api import Role, policy
-from programmes.api import Edition, Programme
+from programmes.api import Programme
 
-from .models import Campaign, Segment
+from .models import Segment
 
 Actor = policy.Actor
 
 CA = Role.CONSORTIUM_ADMIN
+QO = Role.QUALITY_OFFICER
 TEAM = (Role.TEAM_LEADER, Role.TEAM_MEMBER)
 
 
-def _programme_of(obj) -> Programme | None:
-    if isinstance(obj, Programme):
-        return obj
-    if isinstance(obj, Campaign | Edition):
-        return obj.programme
-    return None
+#: How a quality record leads to its programme: the first of these attributes it has, followed until a programme.
+PARENTS = ("programme", "question_set", "survey", "review")
+
+
+def programme_of(obj) -> Programme | None:
+    """The programme a quality record belongs to (a programme, edition, campaign, survey, question set, question,
+    invitation, review, finding, action, commitment), or None for anything else."""
+    for _depth in range(3):
+        if obj is None or isinstance(obj, Programme):
+            return obj
+        parent = next((name for name in PARENTS if hasattr(obj, name)), None)
+        if parent is None:
+            return None
+        obj = getattr(obj, parent)
+    return obj if isinstance(obj, Programme) else None
+
+
+def _quality_staff(actor: Actor, programme: Programme, *roles: str) -> bool:
+    return (actor.has_role(*roles, target=programme.pk)
+            or actor.has_role(CA, consortium=programme.consortium_id)
+            or actor.has_role(QO, institution=programme.lead_institution_id))
 
 
 @policy.rule("segment.manage")
@@ -39,7 +60,7 @@ def _segment_manage(actor: Actor, obj) -> bool:
 @policy.rule("recruitment.manage")
 def _manage(actor: Actor, obj) -> bool:
     """A programme's campaigns: its team leader and the consortium's administrators."""
-    programme = _programme_of(obj)
+    programme = programme_of(obj)
     if programme is None:
         return bool(actor.targets_with_role(Role.TEAM_LEADER) or actor.consortia_with_role(CA))
     return actor.has_role(Role.TEAM_LEADER, target=programme.pk) or actor.has_role(
@@ -49,7 +70,7 @@ def _manage(actor: Actor, obj) -> bool:
 @policy.rule("recruitment.view")
 def _view(actor: Actor, obj) -> bool:
     """A programme's campaigns and funnels: its team (leader and members) and the consortium's administrators."""
-    programme = _programme_of(obj)
+    programme = programme_of(obj)
     if programme is None:
         return bool(actor.targets_with_role(*TEAM) or actor.consortia_with_role(CA))
     return actor.has_role(*TEAM, target=programme.pk) or actor.has_role(CA, consortium=programme.consortium_id)
@@ -61,3 +82,34 @@ def _view_scope(actor: Actor, queryset):
     prefix = "" if queryset.model is Programme else "programme__"
     return queryset.filter(Q(**{f"{prefix}pk__in": actor.targets_with_role(*TEAM)})
                            | Q(**{f"{prefix}consortium_id__in": actor.consortia_with_role(CA)}))
+
+
+@policy.rule("quality.view")
+def _quality_view(actor: Actor, obj) -> bool:
+    """A programme's feedback results, reviews and dashboard: its team, the consortium's administrators, the lead
+    institution's quality-assurance officers."""
+    programme = programme_of(obj)
+    if programme is None:
+        return bool(actor.targets_with_role(*TEAM) or actor.consortia_with_role(CA)
+                    or actor.institutions_with_role(QO))
+    return _quality_staff(actor, programme, *TEAM)
+
+
+@policy.scope("quality.view")
+def _quality_view_scope(actor: Actor, queryset):
+    """Programmes (or records with a ``programme``) whose quality the actor may see."""
+    prefix = "" if queryset.model is Programme else "programme__"
+    return queryset.filter(Q(**{f"{prefix}pk__in": actor.targets_with_role(*TEAM)})
+                           | Q(**{f"{prefix}consortium_id__in": actor.consortia_with_role(CA)})
+                           | Q(**{f"{prefix}lead_institution_id__in": actor.institutions_with_role(QO)}))
+
+
+@policy.rule("quality.manage")
+def _quality_manage(actor: Actor, obj) -> bool:
+    """A programme's questions, invitations, reviews and commitments: its team leader, the consortium's
+    administrators, the lead institution's quality-assurance officers."""
+    programme = programme_of(obj)
+    if programme is None:
+        return bool(actor.targets_with_role(Role.TEAM_LEADER) or actor.consortia_with_role(CA)
+                    or actor.institutions_with_role(QO))
+    return _quality_staff(actor, programme, Role.TEAM_LEADER)

@@ -112,6 +112,7 @@ class Role(models.TextChoices):
     EXAMINER = "examiner", _("Examiner")
     STUDENT_ADMIN = "student_admin", _("Student administrator")
     FINANCE_OFFICER = "finance_officer", _("Finance officer")
+    QUALITY_OFFICER = "quality_officer", _("Quality-assurance officer")
 
 
 #: The kind of object each role is granted on. Institution roles may be narrowed to programmes.
@@ -125,6 +126,7 @@ ROLE_SCOPES: dict[str, str] = {
     Role.EXAMINER: Scope.COURSE,
     Role.STUDENT_ADMIN: Scope.INSTITUTION,
     Role.FINANCE_OFFICER: Scope.INSTITUTION,
+    Role.QUALITY_OFFICER: Scope.INSTITUTION,
 }
 
 

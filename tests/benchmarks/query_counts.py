@@ -669,6 +669,15 @@ def _page_exam_board(base: Base) -> Rows:
                 note="submitted sheets + appeals")
 
 
+# Pages: quality ------------------------------------------------------------------------------------------------------
+
+
+@rows("page quality-home")
+def _page_quality_home(base: Base) -> Rows:
+    return Rows(base.browser(base.ca_admin), "/quality/", _repeat(lambda _i: _programme(base).code), per_page=25,
+                note="consortium administrator")
+
+
 # --- Measuring -------------------------------------------------------------------------------------------------------
 
 

@@ -110,7 +110,7 @@ PK = {
     "programme": "programme-detail programme-manage programme-section programme-texts outcome-add "
     "programme-partner-add programme-stacking programme-publish programme-archive programme-clone programme-team "
     "team-add board-appoint task-add curriculum-start edition-create regulation-list regulation-create "
-    "finance-plan finance-plan-year",
+    "finance-plan finance-plan-year quality-programme",
     "outcome": "outcome-remove",
     "partner": "programme-partner-remove",
     "team_member": "team-remove",
@@ -168,6 +168,7 @@ ACTORS = [
     "uc_institution_admin",
     "uc_student_admin",
     "uc_finance_officer",
+    "uc_quality_officer",
     "uc_staff",
     "cb_consortium_admin",
     "uc_programme_roles",
@@ -261,6 +262,7 @@ def attacker(world, token_client):
             "uc_student_admin": lambda: people["UC_students"],
             "uc_staff": lambda: people["UC_staff"],
             "uc_finance_officer": lambda: staff_with("finance_officer", institution=world.uc),
+            "uc_quality_officer": lambda: staff_with("quality_officer", institution=world.uc),
             "cb_consortium_admin": lambda: staff_with("consortium_admin", consortium=world.cb),
             "learner": lambda: UserFactory(),
             "uc_programme_roles": lambda: _programme_roles(world),

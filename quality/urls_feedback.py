@@ -1,0 +1,3 @@
+"""The quality app's feedback pages."""
+
+urlpatterns: list = []

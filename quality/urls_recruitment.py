@@ -1,0 +1,3 @@
+"""The quality app's recruitment pages."""
+
+urlpatterns: list = []

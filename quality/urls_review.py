@@ -1,0 +1,3 @@
+"""The quality app's review pages."""
+
+urlpatterns: list = []

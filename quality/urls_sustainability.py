@@ -1,0 +1,3 @@
+"""The quality app's sustainability pages."""
+
+urlpatterns: list = []
