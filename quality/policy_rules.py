@@ -60,9 +60,11 @@ def _segment_manage(actor: Actor, obj) -> bool:
 @policy.rule("recruitment.manage")
 def _manage(actor: Actor, obj) -> bool:
     """A programme's campaigns: its team leader and the consortium's administrators."""
+    if obj is None:
+        return bool(actor.targets_with_role(Role.TEAM_LEADER) or actor.consortia_with_role(CA))
     programme = programme_of(obj)
     if programme is None:
-        return bool(actor.targets_with_role(Role.TEAM_LEADER) or actor.consortia_with_role(CA))
+        return False
     return actor.has_role(Role.TEAM_LEADER, target=programme.pk) or actor.has_role(
         CA, consortium=programme.consortium_id)
 
@@ -70,9 +72,11 @@ def _manage(actor: Actor, obj) -> bool:
 @policy.rule("recruitment.view")
 def _view(actor: Actor, obj) -> bool:
     """A programme's campaigns and funnels: its team (leader and members) and the consortium's administrators."""
+    if obj is None:
+        return bool(actor.targets_with_role(*TEAM) or actor.consortia_with_role(CA))
     programme = programme_of(obj)
     if programme is None:
-        return bool(actor.targets_with_role(*TEAM) or actor.consortia_with_role(CA))
+        return False
     return actor.has_role(*TEAM, target=programme.pk) or actor.has_role(CA, consortium=programme.consortium_id)
 
 
@@ -88,11 +92,11 @@ def _view_scope(actor: Actor, queryset):
 def _quality_view(actor: Actor, obj) -> bool:
     """A programme's feedback results, reviews and dashboard: its team, the consortium's administrators, the lead
     institution's quality-assurance officers."""
-    programme = programme_of(obj)
-    if programme is None:
+    if obj is None:
         return bool(actor.targets_with_role(*TEAM) or actor.consortia_with_role(CA)
                     or actor.institutions_with_role(QO))
-    return _quality_staff(actor, programme, *TEAM)
+    programme = programme_of(obj)
+    return programme is not None and _quality_staff(actor, programme, *TEAM)
 
 
 @policy.scope("quality.view")
@@ -108,8 +112,8 @@ def _quality_view_scope(actor: Actor, queryset):
 def _quality_manage(actor: Actor, obj) -> bool:
     """A programme's questions, invitations, reviews and commitments: its team leader, the consortium's
     administrators, the lead institution's quality-assurance officers."""
-    programme = programme_of(obj)
-    if programme is None:
+    if obj is None:
         return bool(actor.targets_with_role(Role.TEAM_LEADER) or actor.consortia_with_role(CA)
                     or actor.institutions_with_role(QO))
-    return _quality_staff(actor, programme, Role.TEAM_LEADER)
+    programme = programme_of(obj)
+    return programme is not None and _quality_staff(actor, programme, Role.TEAM_LEADER)

@@ -19,8 +19,9 @@ class QualityHomeView(PaginatedListView):
     def get_queryset(self):
         programmes = policy.filter(self.request.user, "quality.view", Programme.objects.all())
         if q := self.request.GET.get("q", "").strip():
-            programmes = programmes.filter(Q(title__icontains=q) | Q(code__icontains=q))
-        return programmes.select_related("consortium", "lead_institution").order_by("title", "pk")
+            programmes = programmes.filter(Q(texts__title__icontains=q) | Q(code__icontains=q)).distinct()
+        return (programmes.select_related("consortium", "lead_institution").prefetch_related("texts")
+                .order_by("code"))
 
 
 class ProgrammeQualityView(QualityObjectMixin, PolicyTemplateView):

@@ -18,7 +18,7 @@ from .factories import (
     StaffFactory,
     UserFactory,
 )
-from .workers import Workers, worker_env, workers_redis_url
+from .workers import Workers, unavailable_reason, worker_env, workers_redis_url
 from .workers import database_url as _database_url
 from .workers import reset_celery_connections as _reset_celery_connections
 
@@ -151,14 +151,8 @@ def token_client(db):
 @pytest.fixture
 def worker_process(settings, tmp_path):
     """A :class:`Workers` for this test's own queue on the workers' Redis database (none started yet)."""
-    redis_url = os.environ.get("REDIS_URL", "")
     database_url = _database_url()
-    reason = ""
-    if not redis_url:
-        reason = "REDIS_URL is not set: no broker for a real worker (CI sets it)"
-    elif not database_url:
-        reason = "the test database is not PostgreSQL, so a worker process cannot share it (CI uses PostgreSQL)"
-    if reason:
+    if reason := unavailable_reason():
         if os.environ.get("CI"):
             pytest.fail(f"The real-worker test must run in CI: {reason}")
         pytest.skip(reason)

@@ -31,6 +31,16 @@ def database_url() -> str:
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
+def unavailable_reason() -> str:
+    """Why a real worker cannot run here ("" when it can): it needs a Redis broker and a PostgreSQL test database
+    that a second process can share."""
+    if not os.environ.get("REDIS_URL", ""):
+        return "REDIS_URL is not set: no broker for a real worker (CI sets it)"
+    if not database_url():
+        return "the test database is not PostgreSQL, so a worker process cannot share it (CI uses PostgreSQL)"
+    return ""
+
+
 def _redis_url_with_db(url: str, db: int) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
 

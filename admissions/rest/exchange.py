@@ -6,8 +6,6 @@ unless ``?dry_run=false``. Thin: read the body, call the service, answer every r
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -17,7 +15,6 @@ from rest_framework.views import APIView
 from consortium.api import policy
 from consortium.rest import bulk
 from consortium.rest.idempotency import IdempotentWritesMixin
-from consortium.rest.schema import CONFLICT, ERROR
 from programmes.api import Edition
 
 from .. import exchange
@@ -99,26 +96,16 @@ class ApplicantImportView(IdempotentWritesMixin, APIView):
     policy_action = "application.import"
     parser_classes = [JSONParser, bulk.CSVParser, MultiPartParser]
 
-    @extend_schema(
+    @bulk.import_schema(
         operation_id="editions_applications_import",
-        request={
-            "application/json": ApplicantImportSerializer,
-            "text/csv": OpenApiTypes.STR,
-            "multipart/form-data": inline_serializer("ApplicantImportUpload", {"file": serializers.FileField(
-                help_text="A CSV file with a header row: given_names, family_names, email and any other field.")}),
-        },
-        parameters=[bulk.DRY_RUN],
-        responses={
-            200: OpenApiResponse(ApplicantImportReportSerializer, description=REPORT_DESCRIPTION),
-            400: OpenApiResponse(OpenApiTypes.OBJECT, description="The body cannot be read (`file` or `applicants` "
-                                 "messages: not CSV, no header, too many rows), or the edition does not accept "
-                                 "applications now (`detail`). Nothing was saved."),
-            403: OpenApiResponse(ERROR, description="The token lacks the scope `applications:write`."),
-            404: OpenApiResponse(ERROR, description="No such edition of a programme your institution takes part in."),
-            409: CONFLICT,
-            422: OpenApiResponse(ApplicantImportReportSerializer, description="A commit (`dry_run=false`) refused: "
-                                 "some rows are errors, so nothing was saved; the report says which."),
-        },
+        rows=ApplicantImportSerializer,
+        report=ApplicantImportReportSerializer,
+        file_help="A CSV file with a header row: given_names, family_names, email and any other field.",
+        ok=REPORT_DESCRIPTION,
+        bad_request="The body cannot be read (`file` or `applicants` messages: not CSV, no header, too many rows), "
+        "or the edition does not accept applications now (`detail`). Nothing was saved.",
+        forbidden="The token lacks the scope `applications:write`.",
+        not_found="No such edition of a programme your institution takes part in.",
         description="Import applicants collected by your institution into an edition of a programme it takes part "
         "in (scope `applications:write`): JSON (`{\"applicants\": [...]}`), a CSV body (`Content-Type: text/csv`) or "
         "a multipart `file`, with the application's fields. Every row is checked as the learner's own application "

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -19,7 +19,6 @@ from rest_framework.views import APIView
 from consortium.api import policy
 from consortium.rest import bulk
 from consortium.rest.idempotency import IdempotentWritesMixin
-from consortium.rest.schema import CONFLICT, ERROR
 from programmes.api import Course, Edition
 
 from .. import exchange, forms
@@ -96,34 +95,23 @@ class ResultImportView(IdempotentWritesMixin, APIView):
     policy_action = "grades.enter"
     parser_classes = [JSONParser, bulk.CSVParser, MultiPartParser]
 
-    @extend_schema(
+    @bulk.import_schema(
         operation_id="editions_results_import",
-        request={
-            "application/json": ResultImportSerializer,
-            "text/csv": OpenApiTypes.STR,
-            "multipart/form-data": inline_serializer("ResultImportUpload", {"file": serializers.FileField(
-                help_text="A CSV file: enrolment_id, email, external_id or esi; assessment; grade.")}),
-        },
-        parameters=[
+        rows=ResultImportSerializer,
+        report=ResultImportReportSerializer,
+        file_help="A CSV file: enrolment_id, email, external_id or esi; assessment; grade.",
+        parameters=(
             OpenApiParameter("course", OpenApiTypes.UUID, OpenApiParameter.QUERY, required=True,
                              description="The course whose grades these are."),
             OpenApiParameter("attempt", OpenApiTypes.INT, OpenApiParameter.QUERY, default=1,
                              description="1 for the first sitting; a resit's attempt once the resit is open."),
-            bulk.DRY_RUN,
-        ],
-        responses={
-            200: OpenApiResponse(ResultImportReportSerializer, description="Every row's outcome (a dry run, or "
-                                 "saved)."),
-            400: OpenApiResponse(OpenApiTypes.OBJECT, description="The body cannot be read (`file` or `rows`), the "
-                                 "course is not of the edition, or a rule refused the whole sheet (`detail`: no "
-                                 "regulations, no conversion table)."),
-            403: OpenApiResponse(ERROR, description="Only the institution that provides the course enters its grades "
-                                 "(token scope `results:write`; the course's examiners)."),
-            404: OpenApiResponse(ERROR, description="No such edition with a course your institution provides."),
-            409: CONFLICT,
-            422: OpenApiResponse(ResultImportReportSerializer, description="A commit (`dry_run=false`) refused: "
-                                 "some rows are errors, so nothing was saved; the report says which."),
-        },
+        ),
+        ok="Every row's outcome (a dry run, or saved).",
+        bad_request="The body cannot be read (`file` or `rows`), the course is not of the edition, or a rule refused "
+        "the whole sheet (`detail`: no regulations, no conversion table).",
+        forbidden="Only the institution that provides the course enters its grades (token scope `results:write`; the "
+        "course's examiners).",
+        not_found="No such edition with a course your institution provides.",
         description="Import the grades of one course of the edition, in your institution's own scale (scope "
         "`results:write`): JSON (`{\"rows\": [...]}`), a CSV body (`Content-Type: text/csv`) or a multipart `file`, "
         "with the columns of the browser's upload (enrolment_id, email, external_id or esi; assessment; grade). "

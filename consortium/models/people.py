@@ -159,7 +159,7 @@ class RoleAssignment(UUIDModel):
                 condition=(
                     models.Q(role="consortium_admin", consortium__isnull=False, institution__isnull=True)
                     | models.Q(
-                        role__in=["institution_admin", "student_admin", "finance_officer"],
+                        role__in=["institution_admin", "student_admin", "finance_officer", "quality_officer"],
                         consortium__isnull=True,
                         institution__isnull=False,
                     )

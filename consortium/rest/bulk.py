@@ -8,7 +8,7 @@ exchange".
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
@@ -36,6 +36,38 @@ DRY_RUN = OpenApiParameter(
     description="`true` (the default): check every row and answer its outcome, saving nothing. `false`: save every "
     "row, all or nothing (nothing when a row is refused: 422 with the same report).",
 )
+
+
+COMMIT_REFUSED = ("A commit (`dry_run=false`) refused: some rows are errors, so nothing was saved; the report says "
+                  "which.")
+
+
+def import_schema(*, operation_id: str, rows: type[serializers.Serializer], report: type[serializers.Serializer],
+                  file_help: str, parameters: tuple = (), ok: str, bad_request: str, forbidden: str,
+                  not_found: str, description: str):
+    """The OpenAPI description of a bulk import endpoint: JSON rows, a CSV body or a multipart ``file``; ``dry_run``
+    after the endpoint's own ``parameters``; the report answered with 200, or with 422 when a commit is refused."""
+    from .schema import CONFLICT, ERROR
+
+    return extend_schema(
+        operation_id=operation_id,
+        request={
+            "application/json": rows,
+            "text/csv": OpenApiTypes.STR,
+            "multipart/form-data": inline_serializer(f"{rows.__name__.removesuffix('Serializer')}Upload",
+                                                     {"file": serializers.FileField(help_text=file_help)}),
+        },
+        parameters=[*parameters, DRY_RUN],
+        responses={
+            200: OpenApiResponse(report, description=ok),
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description=bad_request),
+            403: OpenApiResponse(ERROR, description=forbidden),
+            404: OpenApiResponse(ERROR, description=not_found),
+            409: CONFLICT,
+            422: OpenApiResponse(report, description=COMMIT_REFUSED),
+        },
+        description=description,
+    )
 
 
 class _DryRunSerializer(serializers.Serializer):

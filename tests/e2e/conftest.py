@@ -83,7 +83,7 @@ class Journey:
         self.errors: list[str] = []
         self.checked: set[str] = set()
         self.loaded: list[str] = []  # every page this tab loaded, so the fixture can tell that each was checked
-        self.page.on("load", lambda _page: self.loaded.append(urlsplit(self.page.url).path))
+        self.page.on("load", lambda _page: self.loaded.append(self.path()))
         self.page.on("pageerror", lambda error: self.errors.append(f"{self.page.url}: {error}"))
         self.page.on("console", self._console)
         self.page.on("dialog", lambda dialog: dialog.accept())  # "Are you sure?" confirmations: a person says yes
@@ -101,12 +101,13 @@ class Journey:
         self.check()
 
     def path(self) -> str:
-        return re.sub(r"^https?://[^/]+", "", self.page.url)
+        """The current page's path (no scheme, host, query or fragment)."""
+        return urlsplit(self.page.url).path
 
     def check(self, state: str = "") -> None:
         """axe-core on the current page: no serious or critical violation; and no script error so far."""
         assert not self.errors, "\n".join(self.errors)
-        key = f"{urlsplit(self.page.url).path}#{state}"
+        key = f"{self.path()}#{state}"
         if key in self.checked:
             return
         self.checked.add(key)
@@ -149,23 +150,22 @@ class Journey:
 @pytest.fixture
 def journey(browser, live_server, request):
     """``journey(name)`` → a new :class:`Journey` in its own browser context (cookies apart)."""
-    contexts = []
+    journeys: list[Journey] = []
 
     def make(name: str) -> Journey:
         context = browser.new_context(base_url=live_server.url, locale="en-GB", timezone_id="Europe/Brussels",
                                       viewport={"width": 1280, "height": 900}, accept_downloads=True)
-        contexts.append(context)
-        return Journey(context, live_server.url, f"{request.node.name}-{name}")
+        journeys.append(Journey(context, live_server.url, f"{request.node.name}-{name}"))
+        return journeys[-1]
 
-    journeys: list[Journey] = []
-    yield lambda name: journeys.append(make(name)) or journeys[-1]
+    yield make
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:  # what each person's tab showed when the journey failed
         for one in journeys:
             with contextlib.suppress(Exception):  # a closed page must not hide the test's own failure
                 one.screenshot("failed")
-    for context in contexts:
-        context.close()
+    for one in journeys:
+        one.context.close()
     if report is not None and report.passed:  # journey 6: every page a journey went through was checked
         missed = {one.name: one.unchecked() for one in journeys if one.unchecked()}
         assert not missed, f"pages loaded but never checked for accessibility: {missed}"

@@ -8,7 +8,6 @@ its progress; elsewhere by Celery's eager mode inside the award request.
 from __future__ import annotations
 
 import io
-import os
 import re
 
 import pytest
@@ -18,6 +17,7 @@ from pypdf import PdfReader
 from certification.models import Credential, Document, DocumentStatus
 from tests.factories import PASSWORD
 
+from ..workers import unavailable_reason
 from .forms import fill
 
 pytestmark = pytest.mark.e2e
@@ -26,9 +26,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def renderer(request):
     """A real worker on this test's queue when the environment has PostgreSQL and Redis, else eager tasks."""
-    if os.environ.get("REDIS_URL") and os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        return request.getfixturevalue("worker")
-    return None
+    return None if unavailable_reason() else request.getfixturevalue("worker")
 
 
 def test_board_awards_the_cohort_the_learner_downloads_and_verifies_and_revocation_shows(

@@ -139,6 +139,13 @@ PEOPLE = [
         "Head of student affairs",
         [(Role.INSTITUTION_ADMIN, "institution")],
     ),
+    (
+        "quality@kuleuven.example",
+        "An Janssens",
+        "KU Leuven",
+        "Quality-assurance office",
+        [(Role.QUALITY_OFFICER, "institution")],
+    ),
     ("partner@eurochip.example", "Katrin Schulz", "EuroChip", "Head of learning & development", []),
 ]
 
