@@ -391,6 +391,38 @@ def _expire_audit_events(cutoff: dt.datetime) -> int:
     return audit.purge_before(cutoff)
 
 
+def _expire_feed_events(cutoff: dt.datetime) -> int:
+    """Events of the partners' feed older than the cutoff, except those a webhook delivery still has to send (their
+    audience goes with them; finished deliveries keep their body and lose the link)."""
+    from .models import DeliveryStatus, FeedEvent, WebhookDelivery
+
+    pending = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, event__isnull=False).values("event")
+    _deleted, by_model = FeedEvent.objects.filter(occurred_at__lt=cutoff).exclude(seq__in=pending).delete()
+    return by_model.get(FeedEvent._meta.label, 0)
+
+
+def _expire_webhook_deliveries(cutoff: dt.datetime) -> int:
+    """Finished webhook deliveries (succeeded, given up, cancelled) that finished before the cutoff, with their
+    attempt log; pending ones stay whatever their age."""
+    from django.db.models import Q
+
+    from .models import DeliveryStatus, WebhookDelivery
+
+    finished = WebhookDelivery.objects.exclude(status=DeliveryStatus.PENDING)
+    old = finished.filter(Q(completed_at__lt=cutoff) | Q(completed_at__isnull=True, created_at__lt=cutoff))
+    _deleted, by_model = old.delete()
+    return by_model.get(WebhookDelivery._meta.label, 0)
+
+
+def _export_nothing(user) -> list:
+    """The feed and the delivery log name records by id, never a person: nothing to hand over per person."""
+    return []
+
+
+def _erase_nothing(user) -> None:
+    """Nothing to erase per person: the events carry the ids of records that erasure pseudonymises."""
+
+
 register(
     "accounts",
     description="Login email, name, European Student Identifier, email addresses, two-factor methods, staff profile "
@@ -432,4 +464,23 @@ register(
                "consortium's events), platform administrators.",
     retention="Append-only for the period below, then deleted. Erasure of a person replaces their names and emails "
               "in the kept events.",
+)
+
+register(
+    "integration",
+    description="The partners' events feed and the log of webhook deliveries name your application, enrolment, "
+                "results and award by their ids (no names, emails or grades).",
+    export=_export_nothing,
+    erase=_erase_nothing,
+    retention_rules={"feed_events": _expire_feed_events, "webhook_deliveries": _expire_webhook_deliveries},
+    purpose="Telling the partner institutions' systems which records changed (the events feed, webhooks), and "
+            "diagnosing deliveries to them.",
+    legal_basis="Art. 6(1)(e) (the institutions' tasks in running joint programmes: keeping their student "
+                "information systems in step).",
+    data_subjects="Applicants and learners of joint programmes (through the ids of their records).",
+    data_categories="Event type, the id of the record concerned, its status, time; the body sent to each webhook "
+                    "(the same fields) and each attempt's answer.",
+    recipients="The partner institutions of the programme (their systems, through the API and their webhooks).",
+    retention="Events and finished deliveries are deleted after the periods below; a partner system that falls "
+              "further behind re-reads the lists with updated_since.",
 )

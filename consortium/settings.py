@@ -198,6 +198,8 @@ PERSONAL_DATA_RETENTION: dict[str, int | None] = {
     "sessions": 0,  # days after a session expired
     "audit_events": 3650,  # the audit trail
     "feedback_invitations": 365,  # who was asked to give feedback: removed this long after the survey closed
+    "feed_events": 365,  # the partners' events feed (ids and statuses, no names)
+    "webhook_deliveries": 90,  # finished webhook deliveries and their attempt log
     **env.json("PERSONAL_DATA_RETENTION", default={}),
 }
 
