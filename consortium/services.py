@@ -1007,9 +1007,11 @@ def erasure_carry_out(*, actor, request: ErasureRequest, note: str = "") -> Eras
     if request.user_id == getattr(actor, "pk", None):
         raise DomainError(ERASURE_OWN)
     redact = personal_data.redactor(personal_data.identifiers_of(request.user, name_parts=True))
+    address = request.user.email  # the erasure replaces it: the outcome goes to the address the person used
     done = personal_data.erase_user(request.user)
     request.reason, request.note = redact(request.reason), redact(note.strip())
     _erasure_move(actor, request, ErasureStatus.COMPLETED, done)
+    _erasure_notify(address, ErasureStatus.COMPLETED)
     return request
 
 
@@ -1023,7 +1025,16 @@ def erasure_refuse(*, actor, request: ErasureRequest, note: str) -> ErasureReque
     _erasure_check(request, ErasureStatus.REFUSED)
     request.note = note.strip()
     _erasure_move(actor, request, ErasureStatus.REFUSED, {"note": request.note})
+    _erasure_notify(request.user.email, ErasureStatus.REFUSED, request.note)
     return request
+
+
+def _erasure_notify(address: str, outcome: str, note: str = "") -> None:
+    """Tell the person how their erasure request ended (Art. 12(3)), once the decision is committed."""
+    from .tasks import erasure_notify
+
+    if address:
+        erasure_notify.delay_on_commit(address, outcome, note)
 
 
 def validation_messages(exc: ValidationError) -> dict[str, list[str]]:

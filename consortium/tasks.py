@@ -115,3 +115,21 @@ def webhook_notify_disabled(endpoint_id: str) -> int:
         None,
         recipients,
     )
+
+
+@shared_task(autoretry_for=(ConnectionError, TimeoutError, OSError), retry_backoff=True, max_retries=5)
+def erasure_notify(address: str, outcome: str, note: str = "") -> int:
+    """Tell a person how their erasure request ended: carried out, or refused with the reason. The address is the
+    one the person used before the erasure (it is no longer on the account). Returns emails sent."""
+    if outcome == "completed":
+        subject = _("Your data has been erased")
+        body = _("Your request to erase your personal data on %(site)s has been carried out. Your account is closed "
+                 "and you can no longer sign in. Academic records the institutions must keep by law (enrolments, "
+                 "results, credentials, invoices) are kept without your name and contact details where the law "
+                 "allows.\n") % {"site": settings.PUBLIC_BASE_URL}
+    else:
+        subject = _("Your erasure request was refused")
+        body = _("Your request to erase your personal data on %(site)s was refused, for this reason:\n\n%(note)s\n\n"
+                 "You can ask again, or contact the data protection officer of your institution or your data "
+                 "protection authority.\n") % {"site": settings.PUBLIC_BASE_URL, "note": note}
+    return send_mail(subject, body, None, [address])

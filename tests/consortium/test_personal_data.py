@@ -322,6 +322,36 @@ def test_a_refusal_is_shown_to_the_person(world, client):
     assert reverse("my-data-erasure") in html  # they may ask again
 
 
+def test_the_person_is_told_the_outcome_by_email_at_the_address_they_used(
+        world, mailoutbox, django_capture_on_commit_callbacks):
+    learner, admin = world.people["learner"], world.people["superuser"]
+    address = learner.email
+    refused = services.erasure_request(actor=learner, user=learner)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.erasure_refuse(actor=admin, request=refused, note="We could not confirm it was you.")
+    assert [m.to for m in mailoutbox] == [[address]]
+    assert "refused" in mailoutbox[0].subject and "We could not confirm it was you." in mailoutbox[0].body
+
+    carried_out = services.erasure_request(actor=learner, user=learner)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.erasure_carry_out(actor=admin, request=carried_out)
+    assert User.objects.get(pk=learner.pk).email != address  # the account no longer has it…
+    assert mailoutbox[1].to == [address] and "erased" in mailoutbox[1].subject  # …the person still hears
+
+
+def test_no_email_leaves_when_the_erasure_fails(world, mailoutbox, django_capture_on_commit_callbacks, monkeypatch):
+    learner, admin = world.people["learner"], world.people["superuser"]
+    request = services.erasure_request(actor=learner, user=learner)
+
+    def broken(_user):
+        raise RuntimeError("a handler failed")
+
+    monkeypatch.setattr(personal_data, "erase_user", broken)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        services.erasure_carry_out(actor=admin, request=request)
+    assert mailoutbox == [] and ErasureRequest.objects.get(pk=request.pk).status == ErasureStatus.REQUESTED
+
+
 def test_administrator_records_a_request_received_by_letter_and_finds_it_in_the_list(world, client):
     learner, admin = world.people["learner"], world.people["superuser"]
     client.force_login(admin)
