@@ -423,6 +423,8 @@ WEBHOOK_RETRY_FOR = env.int("WEBHOOK_RETRY_FOR", default=24 * 60 * 60)
 # An endpoint is disabled when every attempt failed for this many seconds, or this many attempts in a row failed.
 WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=24 * 60 * 60)
 WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=100)
+# After a secret rotation, deliveries are signed with the previous secret too for this many seconds (48 h).
+WEBHOOK_SECRET_OVERLAP = env.int("WEBHOOK_SECRET_OVERLAP", default=48 * 60 * 60)
 # Idempotent API writes (consortium/rest/idempotency.py, docs/integration.md "Idempotent writes"): a key and its
 # first answer are kept this many seconds, then purged (beat: purge-idempotency-keys). A key whose request is still
 # "in progress" after IDEMPOTENCY_LOCK_TIMEOUT seconds and whose transaction is gone (a crashed worker) is taken over

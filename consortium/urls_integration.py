@@ -10,5 +10,7 @@ urlpatterns = [
     path("integration/webhooks/<uuid:pk>/disable/", views.WebhookDisableView.as_view(), name="webhook-disable"),
     path("integration/webhooks/<uuid:pk>/enable/", views.WebhookEnableView.as_view(), name="webhook-enable"),
     path("integration/webhooks/<uuid:pk>/test/", views.WebhookTestView.as_view(), name="webhook-test"),
+    path("integration/webhooks/<uuid:pk>/rotate-secret/", views.WebhookRotateSecretView.as_view(),
+         name="webhook-rotate-secret"),
     path("integration/webhooks/<uuid:pk>/delete/", views.WebhookDeleteView.as_view(), name="webhook-delete"),
 ]

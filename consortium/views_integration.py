@@ -1,11 +1,16 @@
 """Integration pages: an institution's administrators manage its webhook endpoints and read their delivery log."""
 
+from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import policy, webhooks
+from .errors import DomainError
 from .forms_integration import WebhookForm
 from .models import DeliveryStatus, WebhookAttempt, WebhookEndpoint
 from .web import PaginatedListView, PolicyTemplateView, ServiceActionView, ServiceFormView
@@ -72,6 +77,7 @@ class WebhookDetailView(_EndpointMixin, PolicyTemplateView):
         attempts = WebhookAttempt.objects.filter(delivery__endpoint=self.object).select_related("delivery")
         page = Paginator(attempts, ATTEMPTS_PER_PAGE).get_page(self.request.GET.get("page"))
         context.update(endpoint=self.object, page_obj=page, attempts=page.object_list, querystring="",
+                       now=timezone.now(), overlap_hours=settings.WEBHOOK_SECRET_OVERLAP // 3600,
                        pending=self.object.deliveries.filter(status=DeliveryStatus.PENDING).count())
         return context
 
@@ -119,6 +125,19 @@ class WebhookTestView(_EndpointAction):
 
     def perform(self):
         webhooks.webhook_send_test(actor=self.request.user, endpoint=self.object)
+
+
+class WebhookRotateSecretView(_EndpointAction):
+    """A new signing secret, shown once on the page this POST answers (like at creation)."""
+
+    def post(self, request, *args, **kwargs):
+        try:
+            endpoint, secret = webhooks.webhook_rotate_secret(actor=request.user, endpoint=self.object)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(self.get_redirect_url())
+        return render(request, "consortium/integration/webhook_created.html",
+                      {"endpoint": endpoint, "secret": secret, "rotated": True})
 
 
 class WebhookDeleteView(_EndpointAction):

@@ -11,6 +11,8 @@
   a lease ahead), so the dispatcher and a late message never send the same attempt twice.
 * **Signature.** ``X-JointCred-Signature: v1=<hex HMAC-SHA256 of "<timestamp>.<body>">`` with the endpoint's secret,
   ``X-JointCred-Timestamp`` in Unix seconds; ``verify`` is the reference check for receivers (docs/integration.md).
+  Rotating the secret (``webhook_rotate_secret``) keeps the previous one for ``WEBHOOK_SECRET_OVERLAP`` seconds, during
+  which the header carries both signatures (``v1=<new>, v1=<previous>``): receivers switch without a refused delivery.
 * **Safety of the target (SSRF).** HTTPS only; plain HTTP and loopback addresses only when
   ``WEBHOOK_ALLOW_LOOPBACK`` (DEBUG and the tests). The host is resolved when sending; if any address is private,
   link-local, reserved or multicast the delivery is refused, and the connection goes to the address that was checked
@@ -95,6 +97,18 @@ def secret_of(endpoint: WebhookEndpoint) -> str:
         return _fernet().decrypt(endpoint.secret_encrypted.encode("ascii")).decode()
     except InvalidToken as exc:
         raise DomainError(_("The endpoint's secret cannot be decrypted with the configured key.")) from exc
+
+
+def signing_secrets(endpoint: WebhookEndpoint, now: dt.datetime | None = None) -> list[str]:
+    """The secrets a delivery is signed with now: the endpoint's, and the one before a rotation while it overlaps."""
+    current = [secret_of(endpoint)]
+    until = endpoint.previous_secret_until
+    if endpoint.previous_secret_encrypted and until and (now or timezone.now()) < until:
+        try:
+            return [*current, _fernet().decrypt(endpoint.previous_secret_encrypted.encode("ascii")).decode()]
+        except InvalidToken:  # the old secret is only a courtesy: sign with the current one alone
+            return current
+    return current
 
 
 def signature(secret: str, timestamp: int | str, body: bytes) -> str:
@@ -297,6 +311,27 @@ def webhook_create(*, actor, institution: Institution, url: str, event_types: It
 
 
 @transaction.atomic
+def webhook_rotate_secret(*, actor, endpoint: WebhookEndpoint,
+                          now: dt.datetime | None = None) -> tuple[WebhookEndpoint, str]:
+    """A new signing secret, shown once; the previous one still signs deliveries for ``WEBHOOK_SECRET_OVERLAP``
+    seconds (both signatures in the header). Rotating again during the overlap drops the oldest secret."""
+    policy.require(actor, "webhook.manage", endpoint)
+    endpoint = _locked(endpoint)
+    now = now or timezone.now()
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    previous_prefix = endpoint.secret_prefix
+    endpoint.previous_secret_encrypted = endpoint.secret_encrypted
+    endpoint.previous_secret_until = now + dt.timedelta(seconds=settings.WEBHOOK_SECRET_OVERLAP)
+    endpoint.secret_encrypted = _fernet().encrypt(secret.encode()).decode("ascii")
+    endpoint.secret_prefix = secret[: len(SECRET_PREFIX) + 4]
+    endpoint.save(update_fields=["previous_secret_encrypted", "previous_secret_until", "secret_encrypted",
+                                 "secret_prefix", "updated_at"])
+    _record(actor, "webhook.secret_rotated", endpoint, {"secret_prefix": [previous_prefix, endpoint.secret_prefix],
+                                                         "previous_valid_until": endpoint.previous_secret_until})
+    return endpoint, secret
+
+
+@transaction.atomic
 def webhook_update(*, actor, endpoint: WebhookEndpoint, url: str, event_types: Iterable[str],
                    description: str = "") -> WebhookEndpoint:
     from .services import save_validated
@@ -415,7 +450,7 @@ def backoff(attempt: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(BACKOFF_BASE * 2 ** min(attempt - 1, 20), BACKOFF_CAP))
 
 
-def _headers(delivery: WebhookDelivery, secret: str, body: bytes) -> dict[str, str]:
+def _headers(delivery: WebhookDelivery, secrets_now: list[str], body: bytes) -> dict[str, str]:
     timestamp = int(time.time())  # the receiver's clock judges it: always the real time of sending
     return {
         "Content-Type": "application/json",
@@ -423,7 +458,7 @@ def _headers(delivery: WebhookDelivery, secret: str, body: bytes) -> dict[str, s
         "X-JointCred-Event": delivery.event_type,
         "X-JointCred-Delivery": str(delivery.pk),
         "X-JointCred-Timestamp": str(timestamp),
-        "X-JointCred-Signature": signature(secret, timestamp, body),
+        "X-JointCred-Signature": ", ".join(signature(secret, timestamp, body) for secret in secrets_now),
     }
 
 
@@ -472,11 +507,11 @@ def delivery_attempt(*, delivery_id, now: dt.datetime | None = None) -> WebhookA
         return None
     body = delivery.body.encode()
     try:
-        secret = secret_of(delivery.endpoint)
+        secrets_now = signing_secrets(delivery.endpoint, now)
     except DomainError as exc:  # a key-encryption key that was rotated away: logged like any failed attempt
         answer = Answer(None, 0, exc.message)
     else:
-        answer = post(delivery.endpoint.url, body, _headers(delivery, secret, body))
+        answer = post(delivery.endpoint.url, body, _headers(delivery, secrets_now, body))
     with transaction.atomic():
         endpoint = _locked(delivery.endpoint)
         delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)

@@ -10,9 +10,9 @@ from .institutions import Institution
 class WebhookEndpoint(UUIDModel):
     """An institution's HTTPS endpoint that receives the feed events of the chosen types (``consortium.webhooks``).
 
-    The signing secret is shown once, at creation; it is stored encrypted (Fernet, ``CREDENTIAL_KEY_ENCRYPTION_KEY``)
-    because every delivery is signed with it. An endpoint that keeps failing is disabled automatically
-    (``disabled_reason`` says why) and only an administrator enables it again.
+    The signing secret is shown once, at creation or rotation; it is stored encrypted (Fernet,
+    ``CREDENTIAL_KEY_ENCRYPTION_KEY``) because every delivery is signed with it. An endpoint that keeps failing is
+    disabled automatically (``disabled_reason`` says why) and only an administrator enables it again.
     """
 
     institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="webhook_endpoints")
@@ -21,6 +21,10 @@ class WebhookEndpoint(UUIDModel):
     event_types = models.JSONField(_("event types"), default=list)
     secret_encrypted = models.TextField(editable=False)
     secret_prefix = models.CharField(max_length=16, editable=False)
+    #: After a rotation, the secret before it: deliveries carry its signature too until ``previous_secret_until``,
+    #: so the receiver can switch to the new one without refusing a delivery.
+    previous_secret_encrypted = models.TextField(blank=True, editable=False)
+    previous_secret_until = models.DateTimeField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
     disabled_automatically = models.BooleanField(default=False)

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core import mail
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -153,6 +153,70 @@ def test_the_secret_is_stored_encrypted_and_shown_once(world, endpoint, client):
     client.force_login(world.people["UB_admin"])
     page = client.get(reverse("webhook-detail", args=[endpoint.pk])).content.decode()
     assert endpoint.secret not in page and stored.secret_prefix in page
+
+
+def test_a_rotated_secret_signs_beside_the_previous_one_until_the_overlap_ends(world, endpoint, receiver, settings):
+    settings.WEBHOOK_SECRET_OVERLAP = 3600
+    old = endpoint.secret
+    rotated, new = webhooks.webhook_rotate_secret(actor=who(world, "UB_admin"), endpoint=endpoint, now=T0)
+    assert new != old and new.startswith("whsec_") and rotated.secret_prefix == new[:10]
+    assert rotated.previous_secret_until == T0 + dt.timedelta(hours=1)
+    assert old not in rotated.previous_secret_encrypted and new not in rotated.secret_encrypted
+
+    _attempt(_delivery(_decided(world, "app-during")), T0 + dt.timedelta(minutes=5))
+    headers, body = receiver.requests[-1]["headers"], receiver.requests[-1]["body"]
+    timestamp, header = headers["X-JointCred-Timestamp"], headers["X-JointCred-Signature"]
+    assert header == ", ".join((webhooks.signature(new, timestamp, body), webhooks.signature(old, timestamp, body)))
+    # A receiver still on the old secret, and one already on the new, both accept it.
+    assert webhooks.verify(old, timestamp=timestamp, signature_header=header, body=body)
+    assert webhooks.verify(new, timestamp=timestamp, signature_header=header, body=body)
+
+    _attempt(_delivery(_decided(world, "app-after")), T0 + dt.timedelta(hours=1, seconds=1))
+    headers, body = receiver.requests[-1]["headers"], receiver.requests[-1]["body"]
+    timestamp, header = headers["X-JointCred-Timestamp"], headers["X-JointCred-Signature"]
+    assert header == webhooks.signature(new, timestamp, body)
+    assert not webhooks.verify(old, timestamp=timestamp, signature_header=header, body=body)
+    assert AuditEvent.objects.filter(action="webhook.secret_rotated", object_id=str(endpoint.pk)).count() == 1
+
+
+def test_the_guides_receiver_check_accepts_both_signatures_during_a_rotation(world, endpoint, receiver):
+    import re
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "integration.md").read_text(encoding="utf-8")
+    [snippet] = [b for b in re.findall(r"^```python\n(.*?)^```", guide, re.S | re.M) if "def verify" in b]
+    namespace: dict = {}
+    exec(snippet, namespace)  # noqa: S102  (our own documentation's code, checked here)
+    old = endpoint.secret
+    _ep, new = webhooks.webhook_rotate_secret(actor=who(world, "UB_admin"), endpoint=endpoint, now=T0)
+    _attempt(_delivery(_decided(world)), T0)
+    headers, body = receiver.requests[-1]["headers"], receiver.requests[-1]["body"]
+    assert namespace["verify"](old, headers, body) and namespace["verify"](new, headers, body)
+    assert not namespace["verify"]("whsec_wrong", headers, body)
+
+
+def test_rotating_again_drops_the_oldest_secret(world, endpoint, receiver):
+    first = endpoint.secret
+    _ep, second = webhooks.webhook_rotate_secret(actor=who(world, "UB_admin"), endpoint=endpoint, now=T0)
+    ep, third = webhooks.webhook_rotate_secret(actor=who(world, "UB_admin"), endpoint=endpoint, now=T0)
+    assert webhooks.signing_secrets(ep, T0) == [third, second] and first not in webhooks.signing_secrets(ep, T0)
+
+
+def test_the_administrator_rotates_from_the_endpoint_page_and_sees_the_new_secret_once(world, endpoint, client):
+    with pytest.raises(PermissionDenied):
+        webhooks.webhook_rotate_secret(actor=who(world, "UA_admin"), endpoint=endpoint)
+    client.force_login(world.people["UB_admin"])
+    assert "Rotate the secret" in client.get(reverse("webhook-detail", args=[endpoint.pk])).content.decode()
+    answer = client.post(reverse("webhook-rotate-secret", args=[endpoint.pk]))
+    page = answer.content.decode()
+    stored = WebhookEndpoint.objects.get(pk=endpoint.pk)
+    new = webhooks.secret_of(stored)
+    assert answer.status_code == 200 and "New signing secret" in page and new in page and new != endpoint.secret
+    detail = client.get(reverse("webhook-detail", args=[endpoint.pk])).content.decode()
+    assert new not in detail and "The previous secret also signs deliveries until" in detail
+    client.force_login(world.people["UA_admin"])  # another institution's administrator
+    assert client.post(reverse("webhook-rotate-secret", args=[endpoint.pk])).status_code == 404
+    assert webhooks.secret_of(WebhookEndpoint.objects.get(pk=endpoint.pk)) == new
 
 
 def test_only_subscribed_active_endpoints_of_the_audience_get_a_delivery(world, endpoint, receiver):

@@ -151,6 +151,7 @@ PK = {
     "cost_line": "finance-cost-delete",
     "erasure": "erasure-detail erasure-carry-out erasure-refuse",
     "webhook": "webhook-detail webhook-update webhook-disable webhook-enable webhook-test webhook-delete "
+    "webhook-rotate-secret "
     "api-webhook-detail",
     "external_id": "external-id-detail",
 }
