@@ -9,6 +9,7 @@ from .services import (
     course_result,
     edition_results,
     learner_results,
+    regulation_for,
 )
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "edition_results",
     "learner_results",
     "partner_scale",
+    "regulation_for",
 ]

@@ -8,6 +8,8 @@ every number is a coordinate in the chart's own ``viewBox`` (user units, rounded
   is a sequence (``series=`` names them): bars, labels, value labels and scale ticks (a 1-2-5 "nice" scale).
 * ``funnel([(stage, count), …])`` — centred bars shrinking stage by stage, each with its conversion rate from the
   stage before.
+* ``column_chart([(label, value), …])`` — vertical columns side by side (a series over time, e.g. visits per day),
+  with a value scale and every k-th column labelled under the plot.
 
 Empty data gives an empty chart (``empty`` True: the template says there is nothing yet); all-zero data gives a
 scale from 0 to 1 and bars of width 0; a negative or non-finite value is refused with ``ValueError``. Labels longer
@@ -303,4 +305,125 @@ def funnel(
     return FunnelChart(
         width=width, height=int(height), font_size=font_size, colour=colour, stages=tuple(result),
         header=headings, rows=tuple((s.full_label, s.value_label, s.rate_label) for s in result),
+    )
+
+
+# --- Columns (a series over time) --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str  # the full label (the column's <title> and the table)
+    value: Number
+    value_label: str
+    title: str
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class AxisLabel:
+    label: str
+    x: float  # text-anchor middle, under the centre of its column
+
+
+@dataclass(frozen=True)
+class ColumnTick:
+    value: float
+    label: str
+    y: float  # the grid line
+    label_y: float  # the baseline of its label (text-anchor end at ``tick_label_x``)
+
+
+@dataclass(frozen=True)
+class ColumnChart:
+    width: int
+    height: int
+    font_size: int
+    colour: str
+    plot_left: float
+    plot_right: float
+    plot_top: float
+    plot_bottom: float
+    axis_label_y: float
+    tick_label_x: float
+    top_value: float
+    columns: tuple[Column, ...]
+    ticks: tuple[ColumnTick, ...]
+    axis_labels: tuple[AxisLabel, ...]
+    header: tuple[str, str]
+    rows: tuple[tuple[str, str], ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.columns
+
+    @property
+    def view_box(self) -> str:
+        return f"0 0 {self.width} {self.height}"
+
+
+def column_chart(
+    data: Sequence[tuple[str, Number]],
+    *,
+    axis_labels: Sequence[str] = (),
+    label_heading: str = "",
+    value_heading: str = "",
+    width: int = 560,
+    height: int = 200,
+    left: int = 40,
+    right: int = 8,
+    top: int = 8,
+    axis_height: int = 24,
+    gap: float = 0.2,
+    font_size: int = 11,
+    max_axis_labels: int = 8,
+    max_label: int = 10,
+    ticks: int = 4,
+    colour: str = PALETTE[0],
+    format_value: Callable[[Number], str] = number,
+) -> ColumnChart:
+    """Vertical columns for ``data`` (``[(label, value), …]``, e.g. visits per day), side by side in their
+    order: each column takes an equal slot of the plot's width, ``gap`` (a fraction of the slot) left empty between
+    columns; heights on a 1-2-5 scale from ``plot_bottom`` up to ``top``. Under the plot, every k-th column is
+    labelled with its ``axis_labels`` entry (default: its label, cut to ``max_label``), k chosen so that at most
+    ``max_axis_labels`` labels are drawn (the first column always is)."""
+    items = [(str(label), _check(value), value) for label, value in data]
+    if axis_labels and len(axis_labels) != len(items):
+        raise ValueError(f"{len(axis_labels)} axis labels for {len(items)} columns.")
+    plot_left, plot_right = float(left), float(width - right)
+    plot_top, plot_bottom = float(top), float(height - axis_height)
+    plot_width, plot_height = plot_right - plot_left, plot_bottom - plot_top
+    integer = all(isinstance(raw, int) or float(raw).is_integer() for _l, _v, raw in items)
+    top_value, step = nice_scale(max((v for _l, v, _r in items), default=0.0), ticks=ticks, integer=integer)
+    slot = plot_width / len(items) if items else 0.0
+    baseline = round(font_size * 0.35, 1)
+    columns, labels = [], []
+    every = math.ceil(len(items) / max_axis_labels) if items else 1
+    for index, (label, value, raw) in enumerate(items):
+        column_height = plot_height * value / top_value
+        x = plot_left + index * slot + slot * gap / 2
+        value_label = format_value(raw)
+        columns.append(Column(label=label, value=raw, value_label=value_label, title=f"{label}: {value_label}",
+                              x=_round(x), y=_round(plot_bottom - column_height), width=_round(slot * (1 - gap)),
+                              height=_round(column_height)))
+        if index % every == 0:
+            text = axis_labels[index] if axis_labels else label
+            labels.append(AxisLabel(label=truncate(text, max_label), x=_round(plot_left + (index + 0.5) * slot)))
+    tick_list = []
+    if items:
+        for i in range(round(top_value / step) + 1):
+            value = round(step * i, 10)
+            y = _round(plot_bottom - plot_height * value / top_value)
+            tick_list.append(ColumnTick(value=value, y=y, label_y=_round(y + baseline),
+                                        label=format_value(int(value) if float(value).is_integer() else value)))
+    return ColumnChart(
+        width=width, height=height, font_size=font_size, colour=colour, plot_left=plot_left, plot_right=plot_right,
+        plot_top=plot_top, plot_bottom=plot_bottom,
+        axis_label_y=_round(plot_bottom + axis_height - (axis_height - font_size) / 2),
+        tick_label_x=_round(plot_left - 4), top_value=top_value,
+        columns=tuple(columns), ticks=tuple(tick_list), axis_labels=tuple(labels),
+        header=(label_heading, value_heading), rows=tuple((c.label, c.value_label) for c in columns),
     )

@@ -43,7 +43,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -102,6 +102,9 @@ PER_COURSE_NOT_REQUIRED = gettext_lazy("A question asked for each course cannot 
 STAKEHOLDERS_NO_COURSES = gettext_lazy("Stakeholders answer about the programme, not about each course.")
 BLANK_QUESTION = gettext_lazy("Write the question.")
 REORDER_MISMATCH = gettext_lazy("The new order must list every question of the set exactly once.")
+QUESTION_GONE = gettext_lazy("This question was removed from the set in the meantime.")
+QUESTION_FIRST = gettext_lazy("This question is the first one already.")
+QUESTION_LAST = gettext_lazy("This question is the last one already.")
 TOO_FEW = gettext_lazy("Too few responses to show (fewer than %(min)s), so that no one's answers can be singled "
                        "out.")
 
@@ -259,6 +262,23 @@ def questions_reorder(*, actor, question_set: QuestionSet, order: Sequence[uuid.
     return questions
 
 
+@transaction.atomic
+def question_move(*, actor, question: Question, offset: int) -> list[Question]:
+    """Move a question ``offset`` places up (negative) or down the set (the editor's up/down buttons); the order is
+    read under the set's lock, so two moves at once both apply."""
+    question_set = _locked_set(question.question_set)
+    policy.require(actor, "quality.manage", question_set.programme)
+    ids = list(question_set.questions.values_list("pk", flat=True))
+    if question.pk not in ids:
+        raise DomainError(str(QUESTION_GONE))
+    index = ids.index(question.pk)
+    target = max(0, min(len(ids) - 1, index + offset))
+    if target == index:
+        raise DomainError(str(QUESTION_FIRST if offset < 0 else QUESTION_LAST))
+    ids.insert(target, ids.pop(index))
+    return questions_reorder(actor=actor, question_set=question_set, order=ids)
+
+
 # --- Opening surveys ---------------------------------------------------------------------------------------------
 
 
@@ -396,10 +416,22 @@ def _issue_token(invitation: Invitation) -> str:
     return token
 
 
+@dataclass(frozen=True)
+class Invited:
+    """What ``stakeholders_invite`` did: the addresses invited now and those skipped (invited before)."""
+
+    invited: tuple[str, ...]
+    already_invited: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.invited)
+
+
 @transaction.atomic
-def stakeholders_invite(*, actor, survey: Survey, emails: Iterable[str] | str) -> int:
+def stakeholders_invite(*, actor, survey: Survey, emails: Iterable[str] | str) -> Invited:
     """Invite people (employers, associated partners) by email to an open stakeholder survey; each gets a personal
-    link. Addresses already invited are skipped. Returns how many were invited."""
+    link. Addresses already invited are skipped. Any address that is not one refuses the whole call (nothing is
+    sent; the error names each such address)."""
     survey = Survey.objects.select_for_update().select_related("programme").get(pk=survey.pk)
     policy.require(actor, "quality.manage", survey.programme)
     if survey.audience != Audience.STAKEHOLDER:
@@ -416,7 +448,7 @@ def stakeholders_invite(*, actor, survey: Survey, emails: Iterable[str] | str) -
         _email_stakeholder_after_commit(invitation, token, survey)
     _record(actor, "feedback.stakeholders_invited", survey, survey.programme,
             {"invited": len(new), "already_invited": len(taken)})
-    return len(new)
+    return Invited(invited=tuple(new), already_invited=tuple(email for email in wanted if email in taken))
 
 
 @transaction.atomic
@@ -773,6 +805,13 @@ class SurveyResults:
     workload: WorkloadResult | None
 
 
+def response_rate(invited: int, answered: int) -> Decimal | None:
+    """``answered`` / ``invited`` in percent, one decimal (None when nobody was invited)."""
+    if not invited:
+        return None
+    return (Decimal(100 * answered) / Decimal(invited)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
 def _mean(values: Sequence[int], places: str) -> Decimal:
     return (Decimal(sum(values)) / Decimal(len(values))).quantize(Decimal(places), rounding=ROUND_HALF_UP)
 
@@ -855,8 +894,7 @@ def survey_results(survey: Survey) -> SurveyResults:
     counts = Invitation.objects.filter(survey=survey).aggregate(
         invited=Count("pk"), answered=Count("pk", filter=Q(answered=True)))
     invited, answered = counts["invited"], counts["answered"]
-    rate = None if not invited else (Decimal(100 * answered) / Decimal(invited)).quantize(
-        Decimal("0.1"), rounding=ROUND_HALF_UP)
+    rate = response_rate(invited, answered)
     hours = next((q for q in questions if q.key == defaults.WORKLOAD_HOURS_KEY), None)
     return SurveyResults(
         survey_id=str(survey.pk), title=str(survey), audience=survey.audience, status=survey.status,
@@ -898,18 +936,40 @@ class InvitationSummary:
     open: bool
     answered: bool
     path: str
+    #: The programme's title (in its primary language) and the edition's intake code, for the learner's page.
+    programme: str = ""
+    edition: str = ""
+    #: When the survey closed (early, or at ``closes_at``); None while it is open.
+    closed_at: dt.datetime | None = None
 
 
 def learner_invitations(user) -> list[InvitationSummary]:
-    """The surveys a learner was invited to, newest first (for their dashboard and feedback page)."""
+    """The surveys a learner was invited to, newest first (for their dashboard and feedback page; two queries)."""
     if not getattr(user, "pk", None):  # an anonymous visitor (``learner_id=None`` would find erased invitations)
         return []
     now = timezone.now()
     invitations = (Invitation.objects.filter(learner_id=user.pk).select_related("survey__edition__programme")
-                   .order_by("-survey__opened_at"))
-    return [InvitationSummary(survey_id=str(i.survey_id), title=str(i.survey), closes_at=i.survey.closes_at,
-                              open=survey_is_open(i.survey, now=now), answered=i.answered,
-                              path=LEARNER_SURVEY_PATH.format(survey_id=i.survey_id)) for i in invitations]
+                   .prefetch_related("survey__programme__texts").order_by("-survey__opened_at", "survey_id"))
+    summaries = []
+    for i in invitations:
+        survey, is_open = i.survey, survey_is_open(i.survey, now=now)
+        closed_at = None if is_open or survey.opened_at > now else (survey.closed_at or survey.closes_at)
+        summaries.append(InvitationSummary(
+            survey_id=str(i.survey_id), title=str(survey), closes_at=survey.closes_at, open=is_open,
+            answered=i.answered, path=LEARNER_SURVEY_PATH.format(survey_id=i.survey_id),
+            programme=survey.programme.title, edition=survey.edition.intake_code if survey.edition else "",
+            closed_at=closed_at))
+    return summaries
+
+
+def stakeholder_invitations(survey: Survey, *, search: str = ""):
+    """A stakeholder survey's invitations for its team (address, day invited, answered or not), by address; erased
+    people (no address left) last. ``search`` narrows to addresses containing it."""
+    invitations = Invitation.objects.filter(survey_id=survey.pk, learner__isnull=True)
+    if search.strip():
+        invitations = invitations.filter(email__icontains=search.strip()[:254])
+    erased = Case(When(email="", then=Value(True)), default=Value(False), output_field=BooleanField())
+    return invitations.annotate(erased=erased).order_by("erased", "email", "id")
 
 
 def learner_refusal(*, survey: Survey, learner) -> str:
@@ -937,6 +997,11 @@ def survey_for_token(token: str) -> tuple[Survey | None, str]:
     if invitation is None:
         return None, str(INVALID_LINK)
     return Survey.objects.select_related("programme").get(pk=invitation.survey_id), _refusal(invitation)
+
+
+def open_stakeholder_survey(programme: Programme) -> Survey | None:
+    """The programme's open stakeholder survey (at most one), if any."""
+    return Survey.objects.filter(programme=programme, audience=Audience.STAKEHOLDER, status=SurveyStatus.OPEN).first()
 
 
 def programme_surveys(programme: Programme) -> list[Survey]:

@@ -8,7 +8,9 @@
   consortium's administrators and the quality-assurance officers of its lead institution (with a list scope);
 * ``quality.manage`` — a programme's questions, stakeholder invitations, surveys' closing, reviews (findings and
   improvement actions) and partners' commitments: its team leader, the consortium's administrators and the lead
-  institution's quality-assurance officers. Team members see the evidence but do not sign off the review.
+  institution's quality-assurance officers. Team members see the evidence but do not sign off the review;
+* ``review.view`` — a programme's quality reviews and their reports: ``quality.view`` and the programme board;
+* ``review.decide`` — approve or return a submitted review: the programme board, never the programme's team leader.
 """
 
 from django.db.models import Q
@@ -117,3 +119,29 @@ def _quality_manage(actor: Actor, obj) -> bool:
                     or actor.institutions_with_role(QO))
     programme = programme_of(obj)
     return programme is not None and _quality_staff(actor, programme, Role.TEAM_LEADER)
+
+
+def _programme_board(actor: Actor, programme: Programme) -> bool:
+    """A member of the programme's board who is not its team leader (the board decides on the team's work)."""
+    return actor.has_role(Role.PROGRAMME_BOARD, target=programme.pk) and not actor.has_role(
+        Role.TEAM_LEADER, target=programme.pk)
+
+
+@policy.rule("review.view")
+def _review_view(actor: Actor, obj) -> bool:
+    """A programme's quality reviews: whoever sees its quality (``quality.view``), and its programme board, which
+    decides on them."""
+    if obj is None:
+        return _quality_view(actor, None) or bool(actor.targets_with_role(Role.PROGRAMME_BOARD))
+    programme = programme_of(obj)
+    return programme is not None and (_quality_staff(actor, programme, *TEAM)
+                                      or actor.has_role(Role.PROGRAMME_BOARD, target=programme.pk))
+
+
+@policy.rule("review.decide")
+def _review_decide(actor: Actor, obj) -> bool:
+    """Approve or return a submitted quality review: the programme board, never the programme's team leader."""
+    if obj is None:
+        return bool(actor.targets_with_role(Role.PROGRAMME_BOARD))
+    programme = programme_of(obj)
+    return programme is not None and _programme_board(actor, programme)

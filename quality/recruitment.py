@@ -37,6 +37,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 from urllib.parse import urlencode
 
@@ -452,3 +453,65 @@ def funnel(*, edition: Edition) -> Funnel:
                       stages=_stages(_add(direct.counts, *(row.counts for row in segment_rows))))
     return Funnel(edition=edition, first_day=first, last_day=last, segments=tuple(segment_rows), direct=direct,
                   total=total)
+
+
+# --- What the recruitment pages read ---------------------------------------------------------------------------
+
+
+def segment_list(*, consortium: Consortium) -> list[Segment]:
+    """Every segment of the consortium, archived ones included, each with ``campaign_count`` (the campaigns that
+    aim at it, in any programme): one query after the defaults' first creation."""
+    _segment_defaults_create(consortium.pk)
+    return list(Segment.objects.filter(consortium=consortium).annotate(campaign_count=Count("campaigns"))
+                .order_by("position", "name"))
+
+
+def funnel_editions(programme: Programme) -> list[Edition]:
+    """The programme's editions, the latest application window first (the funnel's default edition)."""
+    return list(Edition.objects.filter(programme=programme).order_by("-application_opens_at", "-starts_on"))
+
+
+def visit_days(edition: Edition, *, today: dt.date | None = None) -> tuple[dt.date, dt.date] | None:
+    """The days of the edition's application window on which visits can have been counted so far: the whole
+    window once it has closed, up to ``today`` while it is open, None before it opens (no day has come yet)."""
+    first, last = window_days(edition)
+    today = today or timezone.localdate()
+    if today < first:
+        return None
+    return first, min(last, today)
+
+
+def campaign_rows(result: Funnel) -> dict[Any, FunnelRow]:
+    """The funnel's campaign rows by campaign id."""
+    return {row.campaign.pk: row for segment in result.segments for row in segment.campaigns}
+
+
+def _rate_cell(value: float | None) -> float | str:
+    return "" if value is None else round(value, 4)
+
+
+def funnel_csv_rows(result: Funnel) -> list[list[Any]]:
+    """The funnel as a table, the header first: one row per segment, then its campaigns, then "no campaign /
+    direct" and the total; each stage's count, then each stage's rate from the stage before, then from the visits
+    (from "submitted" on: the started applications' rate from the visits is their rate from the stage before);
+    rates are fractions rounded to 4 decimals, empty where there is no rate."""
+    labels = [str(label) for _key, label in STAGES]
+    header = [_("Row"), _("Segment"), _("Campaign"), _("Code"), _("Channel"), _("Source"), *labels,
+              *(_("%(stage)s / %(previous)s") % {"stage": stage, "previous": previous}
+                for previous, stage in pairwise(labels)),
+              *(_("%(stage)s / %(visits)s") % {"stage": stage, "visits": labels[0]} for stage in labels[2:])]
+
+    def line(kind: str, row: FunnelRow, segment: str = "", campaign: Campaign | None = None) -> list[Any]:
+        return [kind, segment, campaign.name if campaign else "", campaign.code if campaign else "",
+                campaign.get_channel_display() if campaign else "", campaign.utm_source if campaign else "",
+                *(stage.count for stage in row.stages),
+                *(_rate_cell(stage.rate_from_previous) for stage in row.stages[1:]),
+                *(_rate_cell(stage.rate_from_visits) for stage in row.stages[2:])]
+
+    rows = [header]
+    for segment in result.segments:
+        rows.append(line(_("Segment"), segment, segment.label))
+        rows += [line(_("Campaign"), row, segment.label, row.campaign) for row in segment.campaigns]
+    rows.append(line(_("No campaign / direct"), result.direct))
+    rows.append(line(_("Total"), result.total))
+    return rows

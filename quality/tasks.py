@@ -27,3 +27,28 @@ def feedback_reminders_send() -> int:
 def feedback_surveys_close() -> int:
     """Beat (hourly): close the surveys past their closing time; restamp the responses of the open ones."""
     return feedback.surveys_close_due()
+
+
+@shared_task(
+    bind=True,
+    ignore_result=True,  # the report row is the result
+    acks_late=True,  # the render is idempotent, so a redelivery after a lost worker is safe
+    reject_on_worker_lost=True,
+    autoretry_for=(OSError, ConnectionError, TimeoutError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def review_report_render(self, report_id: str) -> str:
+    """Render a quality review's PDF report (``quality.review.report_render``); every failed attempt is recorded
+    on the report, which the review's page then offers to prepare again."""
+    from . import review
+
+    try:
+        report = review.report_render(report_id)
+    except Exception as exc:
+        retrying = isinstance(exc, self.autoretry_for) and self.request.retries < self.max_retries
+        note = f" (attempt {self.request.retries + 1}; retried automatically)" if retrying else ""
+        review.report_failed(report_id, f"{exc.__class__.__name__}: {exc}{note}")
+        raise
+    return report.sha256

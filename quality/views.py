@@ -1,5 +1,6 @@
 """The quality home (the programmes whose quality the user may see) and a programme's quality page, which leads to
-its feedback surveys, quality reviews, recruitment funnel and sustainability dashboard."""
+its feedback surveys, quality reviews, recruitment (campaigns, funnel) and sustainability dashboard, each with the
+figure that tells whether it needs a look."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from consortium.api import policy
 from consortium.web import PaginatedListView, PolicyTemplateView
 from programmes.api import Programme
 
+from .models import Commitment, CommitmentStatus, SurveyStatus
 from .web import QualityObjectMixin
 
 
@@ -31,7 +33,17 @@ class ProgrammeQualityView(QualityObjectMixin, PolicyTemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         programme = self.programme
-        context.update(programme=programme, can_manage=self.can("quality.manage", programme),
-                       can_recruit=self.can("recruitment.view", programme),
-                       editions=programme.editions.order_by("-starts_on"))
+        surveys = programme.feedback_surveys.order_by("-opened_at")
+        context.update(
+            programme=programme,
+            can_manage=self.can("quality.manage", programme),
+            can_recruit=self.can("recruitment.view", programme),
+            latest_survey=surveys.select_related("edition").first(),
+            surveys=surveys.count(),
+            open_surveys=surveys.filter(status=SurveyStatus.OPEN).count(),
+            reviews=list(programme.quality_reviews.order_by("-year")[:3]),
+            editions=programme.editions.count(),
+            commitments=Commitment.objects.filter(programme=programme).exclude(
+                status=CommitmentStatus.WITHDRAWN).count(),
+        )
         return context

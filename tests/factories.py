@@ -1031,3 +1031,76 @@ class AnswerFactory(DjangoModelFactory):
     response = factory.SubFactory(ResponseFactory)
     question = factory.LazyAttribute(lambda o: SurveyQuestionFactory(survey=o.response.survey))
     rating = 4
+
+
+# --- Quality: sustainability ------------------------------------------------------------------------------------
+
+from quality.models import sustainability as qs  # noqa: E402
+
+
+def _now():
+    return __import__("django.utils.timezone").utils.timezone.now()
+
+
+class CommitmentFactory(DjangoModelFactory):
+    """A proposed money commitment of the programme's lead institution, 2027–2029 (``status="confirmed"`` or
+    ``"withdrawn"`` sets the matching date)."""
+
+    class Meta:
+        model = qs.Commitment
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    institution = factory.SelfAttribute("programme.lead_institution")
+    first_year = 2027
+    last_year = 2029
+    kind = "money"
+    amount = Decimal("5000.00")
+    description = "Teaching and coordination"
+    status = "proposed"
+    confirmed_at = factory.LazyAttribute(lambda o: _now() if o.status == "confirmed" else None)
+    withdrawn_at = factory.LazyAttribute(lambda o: _now() if o.status == "withdrawn" else None)
+
+
+# --- Quality: reviews ----------------------------------------------------------------------------------------------
+
+from quality.models import review as qr  # noqa: E402
+
+
+class QualityReviewFactory(DjangoModelFactory):
+    """A draft quality review of academic year 2025/26 (editions ending 2025-09-01 to 2026-08-31)."""
+
+    class Meta:
+        model = qr.QualityReview
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    year = 2025
+
+
+class FindingFactory(DjangoModelFactory):
+    class Meta:
+        model = qr.Finding
+
+    review = factory.SubFactory(QualityReviewFactory)
+    kind = "weakness"
+    theme = "assessment"
+    text = factory.Sequence(lambda n: f"Finding {n}: the pass rate of one course is low")
+
+
+class ReviewReportFactory(DjangoModelFactory):
+    """A draft report being prepared (no file yet): ``quality.review`` renders it."""
+
+    class Meta:
+        model = qr.ReviewReport
+
+    review = factory.SubFactory(QualityReviewFactory)
+    content = factory.LazyFunction(dict)
+
+
+class ImprovementActionFactory(DjangoModelFactory):
+    class Meta:
+        model = qr.ImprovementAction
+
+    review = factory.SubFactory(QualityReviewFactory)
+    title = factory.Sequence(lambda n: f"Improvement action {n}")
+    owner = "Programme team leader"
+    due_on = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=90))

@@ -678,6 +678,83 @@ def _page_quality_home(base: Base) -> Rows:
                 note="consortium administrator")
 
 
+@rows("page review-list")
+def _page_review_list(base: Base) -> Rows:
+    from ..factories import FindingFactory, ImprovementActionFactory, QualityReviewFactory
+
+    def one(_i):
+        review = QualityReviewFactory(programme=base.programme, year=2000 + base.serial())
+        FindingFactory(review=review)
+        ImprovementActionFactory(review=review, due_on=dt.date(2001, 1, 1))  # overdue
+        ImprovementActionFactory(review=review, status="done", done_at=base.now)
+        return f"/quality/reviews/{review.pk}/"
+
+    # One review per academic year, from 2000 to the next one: about 27 years, more than a page of 25.
+    return Rows(base.browser(base.leader), f"/quality/programmes/{base.programme.pk}/reviews/", _repeat(one),
+                cap=26, per_page=25, note="team leader; reviews with a finding, an overdue and a done action")
+
+
+@rows("page segment-list")
+def _page_segments(base: Base) -> Rows:
+    from ..factories import SegmentFactory
+
+    return Rows(base.browser(base.ca_admin), f"/quality/consortia/{base.ca.pk}/segments/", _repeat(
+        lambda _i: SegmentFactory(consortium=base.ca, name=f"QC segment {base.serial():04d}").name),
+        note="every segment of the consortium, with its campaign count")
+
+
+@rows("page campaign-list")
+def _page_campaigns(base: Base) -> Rows:
+    from ..factories import ApplicationFactory, CampaignFactory, PageVisitFactory, SegmentFactory
+
+    segment = SegmentFactory(consortium=base.ca)
+
+    def one(_i):
+        campaign = CampaignFactory(programme=base.programme, segment=segment, code=f"qc-campaign-{base.serial():04d}")
+        PageVisitFactory(programme=base.programme, campaign=campaign, count=3)
+        ApplicationFactory(edition=base.edition, utm_campaign=campaign.code, status="submitted",
+                           submitted_at=base.now)
+        return campaign.code
+
+    return Rows(base.browser(base.leader), f"/quality/programmes/{base.programme.pk}/campaigns/", _repeat(one),
+                per_page=25, note="team leader; each campaign with a visit and an application")
+
+
+@rows("page quality-surveys")
+def _page_feedback_surveys(base: Base) -> Rows:
+    from quality.models import Survey
+
+    from ..factories import InvitationFactory
+
+    def one(i):
+        opened = base.now - dt.timedelta(days=400 + i)
+        survey = Survey.objects.create(programme=base.programme, audience="stakeholder", status="closed",
+                                       opened_at=opened, closes_at=opened + dt.timedelta(days=21),
+                                       closed_at=opened + dt.timedelta(days=21))
+        InvitationFactory(survey=survey, learner=None, email=f"qc-fb-{base.serial():04d}@firm.example", answered=True,
+                          answered_on=opened.date())
+        return f"/quality/surveys/{survey.pk}/"
+
+    return Rows(base.browser(base.leader), f"/quality/programmes/{base.programme.pk}/surveys/", _repeat(one),
+                per_page=20, note="team leader; closed stakeholder surveys, each with an answered invitation")
+
+
+@rows("page stakeholder-invitations")
+def _page_stakeholder_invitations(base: Base) -> Rows:
+    from quality import feedback
+
+    from ..factories import InvitationFactory
+
+    survey = feedback.stakeholder_survey_open(actor=base.leader, programme=base.programme)
+
+    def one(_i):
+        return InvitationFactory(survey=survey, learner=None, email=f"qc-invited-{base.serial():04d}@firm.example",
+                                 token_hash=f"{base.serial():064d}").email
+
+    return Rows(base.browser(base.leader), f"/quality/surveys/{survey.pk}/invitations/", _repeat(one), per_page=25,
+                note="team leader; one open stakeholder survey")
+
+
 # --- Measuring -------------------------------------------------------------------------------------------------------
 
 

@@ -748,7 +748,8 @@ def test_stakeholders_are_invited_by_email_and_answer_once_through_their_link(en
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         invited = feedback.stakeholders_invite(actor=c.leader, survey=survey, emails=[
             "Boss@Employer.example", "hr@partner.example", "boss@employer.example", " "])
-    assert invited == 2 and len(callbacks) == 2 and not mail.outbox
+    assert invited.invited == ("boss@employer.example", "hr@partner.example") and len(invited) == 2
+    assert invited.already_invited == () and len(callbacks) == 2 and not mail.outbox
     for callback in callbacks:
         callback()
     assert sorted(m.to[0] for m in mail.outbox) == ["boss@employer.example", "hr@partner.example"]
@@ -759,7 +760,8 @@ def test_stakeholders_are_invited_by_email_and_answer_once_through_their_link(en
         row = Invitation.objects.filter(email=email).values().get()
         assert row["token_hash"] == hashlib.sha256(token.encode()).hexdigest()
         assert not [v for v in row.values() if isinstance(v, str) and token in v]
-    assert feedback.stakeholders_invite(actor=c.leader, survey=survey, emails="HR@partner.example\n") == 0
+    again = feedback.stakeholders_invite(actor=c.leader, survey=survey, emails="HR@partner.example\n")
+    assert (again.invited, again.already_invited, len(again)) == ((), ("hr@partner.example",), 0)
     event = AuditEvent.objects.filter(action="feedback.stakeholders_invited").order_by("at").last()
     assert event.changes == {"invited": 0, "already_invited": 1} and "partner.example" not in json.dumps(event.changes)
 
@@ -884,3 +886,68 @@ def test_staff_can_close_early_only_with_the_programme_role(answered, world):
     with pytest.raises(PermissionDenied):
         feedback.survey_close(actor=other, survey=c.survey)
     assert feedback.survey_close(actor=c.leader, survey=c.survey).status == "closed"
+
+
+def test_the_staff_services_need_quality_manage_so_a_team_member_is_refused_and_the_lead_qa_office_allowed(
+        answered, world, django_capture_on_commit_callbacks):
+    """Questions, stakeholder surveys and invitations, closing: the team leader, the consortium's administrators
+    and the lead institution's quality officers (``quality.manage``); not a team member, nor a partner's QA office."""
+    from ..assessment.conftest import grant
+    from ..factories import RoleAssignmentFactory
+
+    c = answered
+    member = StaffFactory(institution=world.ua).user
+    grant(member, "team_member", c.programme, world.ua)
+    partner_officer = StaffFactory(institution=world.ub).user  # UB is a partner, not the lead
+    RoleAssignmentFactory(user=partner_officer, role="quality_officer", institution=world.ub)
+    officer = StaffFactory(institution=world.ua).user
+    RoleAssignmentFactory(user=officer, role="quality_officer", institution=world.ua)
+    qs = feedback.question_set_ensure(programme=c.programme)
+    overall = qs.questions.get(key="overall")
+    with django_capture_on_commit_callbacks(execute=True):
+        stakeholder_survey = feedback.stakeholder_survey_open(actor=c.leader, programme=c.programme)
+        feedback.stakeholders_invite(actor=c.leader, survey=stakeholder_survey, emails=["boss@employer.example"])
+    invitation = Invitation.objects.get(email="boss@employer.example")
+    actions = {
+        "question_add": lambda a: feedback.question_add(actor=a, question_set=qs, data={"text": "New?",
+                                                                                         "kind": "text"}),
+        "question_update": lambda a: feedback.question_update(actor=a, question=overall, data={"text": "Reworded."}),
+        "question_move": lambda a: feedback.question_move(actor=a, question=overall, offset=1),
+        "questions_reorder": lambda a: feedback.questions_reorder(
+            actor=a, question_set=qs, order=list(qs.questions.values_list("pk", flat=True))),
+        "stakeholders_invite": lambda a: feedback.stakeholders_invite(actor=a, survey=stakeholder_survey,
+                                                                      emails=[f"{uuid.uuid4().hex[:8]}@firm.example"]),
+        "stakeholder_invitation_renew": lambda a: feedback.stakeholder_invitation_renew(actor=a, invitation=invitation),
+        "survey_close": lambda a: feedback.survey_close(actor=a, survey=c.survey),
+        "question_remove": lambda a: feedback.question_remove(actor=a, question=overall),
+    }
+    for refused in (member, partner_officer):
+        for name, action in actions.items():
+            with pytest.raises(PermissionDenied):
+                action(refused)
+            assert not AuditEvent.objects.filter(actor=refused).exists(), name
+        with pytest.raises(PermissionDenied):
+            feedback.stakeholder_survey_open(actor=refused, programme=c.programme)
+    for name, action in actions.items():
+        action(officer)
+        assert AuditEvent.objects.filter(actor=officer, action__startswith="feedback.").exists(), name
+    assert Survey.objects.get(pk=c.survey.pk).status == SurveyStatus.CLOSED
+    assert not qs.questions.filter(key="overall").exists()
+    feedback.survey_close(actor=officer, survey=stakeholder_survey)
+    assert feedback.stakeholder_survey_open(actor=officer, programme=c.programme).status == SurveyStatus.OPEN
+
+
+def test_moving_a_question_up_and_down_and_past_the_ends(ended):
+    c = ended
+    qs = feedback.question_set_ensure(programme=c.programme)
+    keys = [q.key for q in defaults.LEARNER]
+    second = qs.questions.get(key=keys[1])
+    feedback.question_move(actor=c.leader, question=second, offset=-1)
+    assert list(qs.questions.values_list("key", flat=True)) == [keys[1], keys[0], *keys[2:]]
+    feedback.question_move(actor=c.leader, question=second, offset=3)
+    assert list(qs.questions.values_list("key", flat=True)) == [keys[0], keys[2], keys[3], keys[1], *keys[4:]]
+    with pytest.raises(DomainError, match="first one already"):
+        feedback.question_move(actor=c.leader, question=qs.questions.get(key=keys[0]), offset=-1)
+    with pytest.raises(DomainError, match="last one already"):
+        feedback.question_move(actor=c.leader, question=qs.questions.get(key=keys[-1]), offset=1)
+    assert [q.position for q in qs.questions.all()] == list(range(len(keys)))

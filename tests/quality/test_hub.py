@@ -102,3 +102,30 @@ def test_the_navigation_offers_quality_to_those_who_may_see_it(world, programmes
     link = f'href="{reverse("quality-home")}"'
     assert link in client_for(world.people["CA_admin"]).get(reverse("dashboard")).content.decode()
     assert link not in client_for(world.people["UA_admin"]).get(reverse("dashboard")).content.decode()
+
+
+def test_the_programme_quality_page_leads_to_every_area_with_its_state(world, programmes):
+    from quality.models import Commitment, QualityReview
+
+    from ..factories import EditionFactory
+
+    chip, _robots, _dairy = programmes
+    officer = client_for(person(world.ua, "quality_officer", institution=world.ua))
+    empty = officer.get(reverse("quality-programme", args=[chip.pk])).content.decode()
+    assert "No survey yet" in empty and "No review yet" in empty and "No partner commitment yet" in empty
+    assert reverse("recruitment-funnel", args=[chip.pk]) not in empty  # recruitment is the team's and admins'
+    for name in ("quality-surveys", "review-list", "sustainability"):
+        assert reverse(name, args=[chip.pk]) in empty
+
+    EditionFactory(programme=chip)
+    review = QualityReview.objects.create(programme=chip, year=2026)
+    Commitment.objects.create(programme=chip, institution=world.ua, first_year=2027, last_year=2028,
+                              kind="money", amount="1000.00")
+    page = officer.get(reverse("quality-programme", args=[chip.pk])).content.decode()
+    assert "2026/27" in page and reverse("review-detail", args=[review.pk]) in page
+    assert "1 partner commitment beside the medium-term plan." in page
+    leader = person(world.ua)
+    grant(leader, "team_leader", chip, world.ua)
+    team_page = client_for(leader).get(reverse("quality-programme", args=[chip.pk])).content.decode()
+    assert reverse("recruitment-funnel", args=[chip.pk]) in team_page
+    assert reverse("quality-questions", args=[chip.pk, "learner"]) in team_page

@@ -44,6 +44,8 @@ from ..factories import (
     ApplicationDocumentFactory,
     BudgetFactory,
     BulkIssueFactory,
+    CampaignFactory,
+    CommitmentFactory,
     ContactFactory,
     CostLineFactory,
     CriterionFactory,
@@ -51,12 +53,16 @@ from ..factories import (
     ExemptionRequestFactory,
     ExternalIdFactory,
     FeeFactory,
+    FindingFactory,
+    ImprovementActionFactory,
     InstitutionRegistrationFactory,
     InvoiceFactory,
     LearningOutcomeFactory,
     PaymentFactory,
     PlanYearFactory,
     ProgrammeFactory,
+    QualityReviewFactory,
+    SegmentFactory,
     StaffFactory,
     TeamMemberFactory,
     TeamTaskFactory,
@@ -89,12 +95,15 @@ PARAMETERS: dict[tuple[str, str], str] = {
     ("finance-setting", "kind"): "=fee",
     ("finance-setting-delete", "kind"): "=fee",
     ("finance-setting-delete", "item"): "fee.pk",
+    ("review-action-transition", "transition"): "=start",
+    ("quality-questions", "audience"): "=learner",
+    ("feedback-token", "token"): "stakeholder_token",
 }
 # The object behind ``pk``, by url name.
 PK = {
     "ua": "institution-detail institution-update contact-add institution-logo institution-signature",
     "contact": "contact-remove",
-    "ca": "consortium-detail consortium-update membership-add agreement-create",
+    "ca": "consortium-detail consortium-update membership-add agreement-create segment-list segment-create",
     "membership": "membership-detail membership-end",
     "agreement": "agreement-detail agreement-version-start",
     "version": "agreement-version-detail agreement-version-bring-into-force agreement-version-financial-model "
@@ -110,7 +119,9 @@ PK = {
     "programme": "programme-detail programme-manage programme-section programme-texts outcome-add "
     "programme-partner-add programme-stacking programme-publish programme-archive programme-clone programme-team "
     "team-add board-appoint task-add curriculum-start edition-create regulation-list regulation-create "
-    "finance-plan finance-plan-year quality-programme",
+    "quality-surveys stakeholder-survey-open quality-questions "
+    "finance-plan finance-plan-year quality-programme sustainability commitment-create review-list review-create "
+    "campaign-list campaign-create recruitment-funnel recruitment-funnel-csv",
     "outcome": "outcome-remove",
     "partner": "programme-partner-remove",
     "team_member": "team-remove",
@@ -154,6 +165,17 @@ PK = {
     "webhook-rotate-secret "
     "api-webhook-detail",
     "external_id": "external-id-detail",
+    "quality_review": "review-detail review-edit review-submit review-decide review-report review-pdf "
+    "review-finding-add review-action-add",
+    "review_finding": "review-finding-edit review-finding-remove",
+    "review_action": "review-action-edit review-action-transition",
+    "survey": "my-feedback-survey survey-results survey-close survey-free-text",
+    "stakeholder_survey": "stakeholder-invite stakeholder-invitations",
+    "question": "question-edit question-remove question-move",
+    "invitation": "stakeholder-invitation-renew",
+    "commitment": "commitment-edit commitment-confirm commitment-withdraw",
+    "segment": "segment-edit",
+    "campaign": "campaign-edit",
 }
 PK_OWNER = {name: owner for owner, names in PK.items() for name in names.split()}
 
@@ -223,6 +245,16 @@ def victim(awardable, world):  # noqa: F811
     v.payment = PaymentFactory(invoice=v.invoice)
     v.fee = Fee.objects.filter(edition=c.edition).first() or FeeFactory(edition=c.edition)
     PlanYearFactory(programme=c.programme)
+    v.quality_review = QualityReviewFactory(programme=c.programme, summary="Victim review summary 5K2")
+    v.review_finding = FindingFactory(review=v.quality_review, text="Victim finding: course 7Q4 is too hard")
+    v.review_action = ImprovementActionFactory(review=v.quality_review, title="Victim action: revise 7Q4",
+                                               owner="Victim owner 9Z1")
+    _feedback_victim(v, c)
+    v.commitment = CommitmentFactory(programme=c.programme, institution=world.ub,
+                                     description="UB commitment: teaching of the chip lab 7Q4")
+    v.segment = SegmentFactory(consortium=world.ca, name="Victim segment")
+    v.campaign = CampaignFactory(programme=c.programme, segment=v.segment, code="victim-campaign-2026",
+                                 name="Victim alumni campaign")
     v.erasure = ErasureRequest.objects.create(user=v.enrolment.learner, requested_by=v.enrolment.learner,
                                               reason="I left the programme.")
     v.external_id = ExternalIdFactory(institution=world.ua, kind="enrolment", object_id=v.enrolment.pk,
@@ -235,11 +267,41 @@ def victim(awardable, world):  # noqa: F811
     v.markers = [str(o.pk) for o in (v.application, v.enrolment, v.grade, v.award, v.invoice, v.agreement,
                                      v.appeal, v.exemption, v.document_upload, v.payment, v.erasure)]
     v.markers += [v.webhook.url, str(v.webhook.pk)]
+    v.markers += [str(v.quality_review.pk), v.review_finding.text, v.review_action.title, v.review_action.owner]
+    v.markers += [str(v.survey.pk), str(v.stakeholder_survey.pk), v.free_text, v.invitation.email]
+    v.markers += [str(v.commitment.pk), v.commitment.description]
+    v.markers += [v.campaign.code, v.campaign.name]
     v.markers += [v.credential.credential_id, v.invoice.number, v.contact.email, v.external_id.value,
                   str(v.external_id.pk)]
     for enrolment in c.enrolments:
         v.markers += [enrolment.learner.email, f"{enrolment.application.given_names} Test"]
     return v
+
+
+def _feedback_victim(v: Victim, c) -> None:
+    """The edition's learner survey (opened as the beat does once the edition has ended) with a written answer, and
+    an open stakeholder survey with one invitation, whose link's token the public page gets."""
+    import datetime as dt
+
+    from django.core import mail
+    from django.test import TestCase
+    from django.utils import timezone
+
+    from quality import feedback
+
+    from ..factories import AnswerFactory, ResponseFactory
+
+    after_the_end = timezone.make_aware(dt.datetime.combine(c.edition.ends_on + dt.timedelta(days=1), dt.time(9)))
+    v.survey = feedback.learner_survey_open(edition=c.edition, now=after_the_end)
+    v.free_text = "Victim written answer: the 7Q4 lab was too short"
+    AnswerFactory(response=ResponseFactory(survey=v.survey), question=v.survey.questions.get(key="improve"),
+                  rating=None, text=v.free_text)
+    v.question = feedback.question_set_ensure(programme=c.programme).questions.first()
+    v.stakeholder_survey = feedback.stakeholder_survey_open(actor=c.leader, programme=c.programme)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        feedback.stakeholders_invite(actor=c.leader, survey=v.stakeholder_survey, emails=["hr.victim@employer.example"])
+    v.invitation = v.stakeholder_survey.invitations.get()
+    v.stakeholder_token = re.search(r"/feedback/([\w-]+)/", mail.outbox[-1].body).group(1)
 
 
 @pytest.fixture
