@@ -83,7 +83,9 @@ class AnswerView(PolicyMixin, TemplateView):
     @staticmethod
     def _private(response):
         response["Cache-Control"] = "private, no-store"
-        response["Referrer-Policy"] = "no-referrer"
+        # same-origin, not no-referrer: the link (a stakeholder's token) never leaves for another site, and the
+        # form's POST still carries its Origin (with no-referrer browsers send "Origin: null": a CSRF refusal).
+        response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex"
         return response
 

@@ -113,3 +113,16 @@ def test_the_demo_review_opens_with_the_demo_figures(django_capture_on_commit_ca
     text = pdf_text(b"".join(pdf.streaming_content))
     assert all(figure in text for figure in figures) and "Chip Design Fundamentals" in text
     assert "Approved. Report back on the workload of CDF2" in text
+
+
+def test_the_learner_the_demo_names_signs_in_and_finds_the_open_survey(django_capture_on_commit_callbacks):
+    import re
+
+    lines = seed_with_the_review(django_capture_on_commit_callbacks)
+    [line] = [line for line in lines if "has it to answer under My feedback" in line]
+    email = re.search(r"(\S+@example\.org) has it to answer", line).group(1)
+    client = Client()
+    signed_in = client.post("/accounts/login/", {"login": email, "password": "demo-pass-2026"})
+    assert signed_in.status_code == 302 and "/accounts/confirm-email/" not in signed_in["Location"]
+    page = client.get("/my/feedback/").content.decode()
+    assert "Semiconductor Design" in page or "euchip-msd" in page
