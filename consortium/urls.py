@@ -24,6 +24,7 @@ api_v1 = [
     path("", include("assessment.rest.urls")),
     path("", include("certification.rest.urls")),
     path("", include("finance.rest.urls")),
+    path("", include("quality.rest.urls")),
     path("", include("consortium.rest.urls_integration")),
 ]
 

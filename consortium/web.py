@@ -77,7 +77,9 @@ class PaginatedListView(PolicyMixin, TemplateView):
         return context
 
 
-def _add_errors(form, exc: Exception) -> None:
+def add_errors(form, exc: Exception) -> None:
+    """A service's refusal (a ``DomainError`` or a ``ValidationError``) as the form's errors: each on its field when
+    the form has one of that name, else above the form."""
     if isinstance(exc, DomainError):
         form.add_error(None, exc.message)
         details = exc.details.items() if isinstance(exc.details, dict) else [(None, exc.details)]
@@ -130,7 +132,7 @@ class ServiceFormView(PolicyMixin, FormView):
         try:
             result = self.perform(form)
         except (DomainError, ValidationError) as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
             return self.form_invalid(form)
         if self.success_message:
             messages.success(self.request, self.success_message)
@@ -138,7 +140,8 @@ class ServiceFormView(PolicyMixin, FormView):
 
 
 class ServiceActionView(PolicyMixin, View):
-    """A POST-only button (a state transition). A refusal is shown as a message; nothing changes."""
+    """A POST-only button (a state transition). A refusal (a ``DomainError``, or a ``ValidationError`` from a model's
+    checks) is shown as a message; nothing changes."""
 
     http_method_names = ["post"]
     success_message = ""
@@ -158,6 +161,8 @@ class ServiceActionView(PolicyMixin, View):
                 details = exc.details.values() if isinstance(exc.details, dict) else [exc.details]
                 text += " " + " ".join(str(d) for group in details for d in group)
             messages.error(request, text)
+        except ValidationError as exc:  # a model's own check (``full_clean``) refused the change
+            messages.error(request, " ".join(exc.messages))
         else:
             if self.success_message:
                 messages.success(request, self.success_message)

@@ -3,11 +3,9 @@
 * ``business_plan(programme)`` — the programme's medium-term plan, one ``YearPlan`` per planned year in order
   (projected learners, income, full cost, margin, break-even learners per edition); an empty list without a plan.
 * ``YearPlan`` — one year of it (a frozen dataclass; the figures are properties, in EUR, rounded to cents).
-* ``plan_chart(year_plan)`` — the geometry of the plan page's cost/income chart for one year.
 """
 
-from .plan import Chart, YearPlan
-from .plan import chart as plan_chart
+from .plan import YearPlan
 from .selectors import business_plan
 
-__all__ = ["Chart", "YearPlan", "business_plan", "plan_chart"]
+__all__ = ["YearPlan", "business_plan"]

@@ -1,4 +1,8 @@
-"""The programmes app's public surface for higher apps (admissions, assessment, certification, finance)."""
+"""The programmes app's public surface for higher apps (admissions, assessment, certification, finance, quality).
+
+* ``partnership_institution_ids(programme)`` — the ids of the lead and every partner (``ProgrammePartner``) of a
+  programme; ``in_partnership(programme, institution)`` — whether one institution is among them.
+"""
 
 from . import isced
 from .models import (
@@ -15,6 +19,7 @@ from .models import (
     ProgrammeStatus,
     Supervision,
 )
+from .selectors import in_partnership, partnership_institution_ids
 from .services import accepts_applications, checklist
 
 __all__ = [
@@ -32,5 +37,7 @@ __all__ = [
     "Supervision",
     "accepts_applications",
     "checklist",
+    "in_partnership",
     "isced",
+    "partnership_institution_ids",
 ]

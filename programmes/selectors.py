@@ -16,6 +16,20 @@ def programme_list(*, user, search: str = "", status: str = "") -> QuerySet[Prog
     return qs.select_related("consortium", "lead_institution").prefetch_related("texts").order_by("code")
 
 
+def partnership_institution_ids(programme: Programme) -> set:
+    """The ids of the institutions in the programme's partnership: its lead and every ``ProgrammePartner``
+    (partners and associated partners alike)."""
+    return {programme.lead_institution_id,
+            *ProgrammePartner.objects.filter(programme=programme).values_list("institution_id", flat=True)}
+
+
+def in_partnership(programme: Programme, institution) -> bool:
+    """Whether ``institution`` (an ``Institution`` or its id) is the lead or a partner of ``programme``."""
+    institution_id = getattr(institution, "pk", institution)
+    return institution_id == programme.lead_institution_id or ProgrammePartner.objects.filter(
+        programme=programme, institution_id=institution_id).exists()
+
+
 def programme_detail(programme_id) -> Programme:
     return (
         Programme.objects.select_related("consortium", "agreement", "lead_institution", "issuing_institution")

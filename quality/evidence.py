@@ -20,8 +20,9 @@ Pass rate per partner
 Grade distribution per course
     The passed and failed results counted per grade of the edition's joint scale (every grade, best first, zeros
     included). A combined result between two grades (a weighted 12.6 on a 0–20 scale) counts under the best grade
-    it reaches (12), so a fail never lands on a passing grade. In total, courses are merged by code, and the
-    distribution only when every edition uses the same joint scale.
+    it reaches (12). A result never counts on the other side of the pass mark: a failed weighted 9.95, which the
+    result writes rounded as "10.0", counts under 9, the best failing grade. In total, courses are merged by code,
+    and the distribution only when every edition uses the same joint scale.
 Completion and dropout
     Enrolments of the edition: awarded (an award exists, revoked or not), withdrawn (application withdrawn, no
     award), suspended, and still studying (the rest: enrolled or completed without an award yet). Completion rate
@@ -38,8 +39,9 @@ Feedback
     invitations and answers are added up and the themes pooled over the editions' shown answers.
 Workload against ECTS
     The learners' reported total hours (the survey's ``hours_total`` question, when shown): mean, and how many
-    reported below, within or above the programme's notional ECTS × 25–30 h. In total, the respondent-weighted mean
-    of the editions' means and the sums of the counts.
+    reported below, within or above the programme's notional ECTS × 25–30 h. In total, the mean of every shown
+    answer of the year (the editions' sums of hours over their respondents, not an average of rounded means) and
+    the sums of the counts.
 Applications, admissions, enrolments
     The edition's recruitment funnel (``quality.recruitment.funnel``): started and submitted applications, admitted
     (ever), enrolled; admission rate = admitted / submitted, enrolment rate = enrolled / admitted.
@@ -58,6 +60,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from admissions.api import ApplicationStatus, Enrolment
@@ -67,7 +70,8 @@ from consortium.api import DomainError
 from programmes.api import Edition, Programme
 
 from . import feedback, recruitment
-from .models import Audience, QuestionKind, Theme, academic_year_bounds, academic_year_label
+from .defaults import WORKLOAD_HOURS_KEY
+from .models import Answer, Audience, QuestionKind, Theme, academic_year_bounds, academic_year_label
 
 #: Bumped when the shape below changes; ``from_json`` reads frozen evidence of its own schema.
 SCHEMA = 1
@@ -253,9 +257,8 @@ def _number(grade: str) -> Decimal | None:
         return None
 
 
-def _bin(grade: str, scale) -> str | None:
-    """The scale grade a final result counts under: the grade itself, or for a combined number between two grades
-    the best grade it reaches (see the module docstring)."""
+def _reached(grade: str, scale) -> str | None:
+    """The scale grade ``grade`` is, or for a combined number between two grades the best grade it reaches."""
     canonical = scale.canonical(grade)
     if canonical is not None:
         return canonical
@@ -267,6 +270,19 @@ def _bin(grade: str, scale) -> str | None:
         if (step <= value) if ascending else (step >= value):
             return name
     return scale.grades[-1]
+
+
+def _bin(grade: str, scale, *, passed: bool) -> str | None:
+    """The scale grade a final result counts under (see the module docstring): the grade it reaches, kept on the
+    result's side of the pass mark. The result decides pass or fail on its unrounded value but writes it rounded to
+    0.1, so a fail can be written as the pass mark itself (95/5 weights, grades 10 and 9: 9.95 fails, "10.0")."""
+    reached = _reached(grade, scale)
+    if reached is None or scale.passes(reached) == passed:
+        return reached
+    mark = scale.rank(scale.pass_grade)
+    if passed:
+        return scale.pass_grade
+    return scale.grades[mark + 1] if mark + 1 < len(scale.grades) else None
 
 
 @dataclass
@@ -295,6 +311,7 @@ class _Raw:
     completion: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     days: list[int] = field(default_factory=list)
     themes: dict[str, list[int]] = field(default_factory=dict)  # theme → [sum, count, shown q, hidden q]
+    hours: list[int] = field(default_factory=lambda: [0, 0])  # the shown workload answers: [sum of hours, count]
     feedback: list[FeedbackFigures] = field(default_factory=list)
     recruitment: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     scales: dict[str, tuple[str, ...]] = field(default_factory=dict)  # joint scale name → its grades
@@ -321,7 +338,7 @@ def _results(edition: Edition, enrolments: Sequence[Enrolment], raw: _Raw) -> tu
             course, tally = courses.setdefault(result.course.code, (result.course, _Tally()))
             if result.status in ("passed", "failed"):
                 setattr(tally, result.status, getattr(tally, result.status) + 1)
-                grade = _bin(result.joint_grade, scale)
+                grade = _bin(result.joint_grade, scale, passed=result.status == "passed")
                 if grade is not None:
                     tally.grades[grade] = tally.grades.get(grade, 0) + 1
             elif result.status == "exempted":
@@ -379,6 +396,13 @@ def _themes(sums: dict[str, list[int]]) -> list[ThemeFigure]:
     return figures
 
 
+def _hours(survey_id) -> tuple[int, int]:
+    """The sum and the number of a survey's answers to the workload question (what its mean is computed from)."""
+    found = Answer.objects.filter(response__survey_id=survey_id, question__key=WORKLOAD_HOURS_KEY,
+                                  number__isnull=False).aggregate(total=Sum("number"), count=Count("pk"))
+    return found["total"] or 0, found["count"]
+
+
 def _survey_figures(results: feedback.SurveyResults, raw: _Raw) -> FeedbackFigures:
     sums: dict[str, list[int]] = {}
     for question in results.questions:
@@ -402,6 +426,9 @@ def _survey_figures(results: feedback.SurveyResults, raw: _Raw) -> FeedbackFigur
         if w.hours.shown:
             workload = dataclasses.replace(workload, respondents=w.hours.count, mean_hours=w.hours.mean,
                                            below=w.below, within=w.within, above=w.above)
+            total, count = _hours(results.survey_id)
+            raw.hours[0] += total
+            raw.hours[1] += count
     figures = FeedbackFigures(surveys=1, closed=results.status == "closed", invited=results.invited,
                               answered=results.answered, response_rate=results.response_rate,
                               min_responses=results.min_responses, themes=_themes(sums), workload=workload)
@@ -420,11 +447,10 @@ def _feedback_total(raw: _Raw, programme: Programme) -> FeedbackFigures | None:
     if offered:
         low, high = programme.workload_hours
         workload = WorkloadFigure(ects=programme.ects, expected_low=low, expected_high=high, shown=bool(shown))
-        if shown:
-            respondents = sum(w.respondents for w in shown)
-            mean = sum((w.mean_hours * w.respondents for w in shown), Decimal(0)) / Decimal(respondents)
+        hours, answers = raw.hours
+        if shown and answers:
             workload = dataclasses.replace(
-                workload, respondents=respondents, mean_hours=_quantize(mean, "0.1"),
+                workload, respondents=answers, mean_hours=_quantize(Decimal(hours) / Decimal(answers), "0.1"),
                 below=sum(w.below for w in shown), within=sum(w.within for w in shown),
                 above=sum(w.above for w in shown))
     return FeedbackFigures(surveys=len(raw.feedback), closed=all(f.closed for f in raw.feedback), invited=invited,

@@ -10,6 +10,10 @@ Anonymity. A learner's answers must never be traceable to them, by anyone, throu
 * answering locks the person's invitation, stores the response and marks the invitation answered (a flag and the
   day) in one transaction, so each person answers once, and a concurrent double submit stores one response;
 * the audit trail records counts (invited, answered), never who answered;
+* figures (the results page, the free-text CSV, what the annual quality review reads) exist only once the survey
+  takes no more answers (``figures_shown``): were they live, reading them before and after one person answered (the
+  stakeholder invitations page says who has answered) would single out that person's ratings and words. The
+  response rate stays live;
 * results are shown only from ``FEEDBACK_MIN_RESPONSES`` respondents on (per question, per course, per partner),
   and the answers about a course too few people rated are left out of its partner's and the overall figures too
   (subtracting the shown courses from them would reveal those answers); free texts come in random order, the CSV
@@ -43,7 +47,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, Value, When
+from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -105,6 +109,9 @@ REORDER_MISMATCH = gettext_lazy("The new order must list every question of the s
 QUESTION_GONE = gettext_lazy("This question was removed from the set in the meantime.")
 QUESTION_FIRST = gettext_lazy("This question is the first one already.")
 QUESTION_LAST = gettext_lazy("This question is the last one already.")
+FIGURES_AFTER_CLOSE = gettext_lazy("Figures appear when the survey closes on %(date)s. While people can still "
+                                   "answer, comparing the figures before and after someone answered would reveal "
+                                   "that person's answers.")
 TOO_FEW = gettext_lazy("Too few responses to show (fewer than %(min)s), so that no one's answers can be singled "
                        "out.")
 
@@ -139,6 +146,20 @@ def _record(actor, action: str, obj, programme: Programme, changes: Mapping[str,
 def survey_is_open(survey: Survey, *, now: dt.datetime | None = None) -> bool:
     now = now or timezone.now()
     return survey.status == SurveyStatus.OPEN and survey.opened_at <= now < survey.closes_at
+
+
+def figures_shown(survey: Survey, *, now: dt.datetime | None = None) -> bool:
+    """Whether the survey's figures may be read: once it takes no more answers (closed, or past its closing time,
+    which the hourly beat then records as closed), never while answers still change them."""
+    now = now or timezone.now()
+    return survey.status == SurveyStatus.CLOSED or now >= survey.closes_at
+
+
+def figures_note(survey: Survey, *, now: dt.datetime | None = None) -> str:
+    """When the figures of a survey still open will appear ("" once they are shown)."""
+    if figures_shown(survey, now=now):
+        return ""
+    return str(FIGURES_AFTER_CLOSE) % {"date": timezone.localtime(survey.closes_at).strftime("%Y-%m-%d %H:%M")}
 
 
 def _closed_message(survey: Survey) -> str:
@@ -801,6 +822,10 @@ class SurveyResults:
     response_rate: Decimal | None
     responses: int
     min_responses: int
+    #: False while the survey takes answers: then ``questions`` is empty, ``workload`` None, and ``note`` says
+    #: when the figures appear (``figures_shown``).
+    figures_shown: bool
+    note: str
     questions: list[QuestionResult]
     workload: WorkloadResult | None
 
@@ -880,34 +905,41 @@ def _workload(programme: Programme, question: SurveyQuestion | None, rows, minim
 
 
 def survey_results(survey: Survey) -> SurveyResults:
-    """The survey's results as plain data (a handful of queries, whatever the number of answers)."""
+    """The survey's results as plain data (a handful of queries, whatever the number of answers). While the survey
+    takes answers, only its counts and response rate: no figure (``figures_shown``); its answers are not read."""
     survey = Survey.objects.select_related("programme", "edition").get(pk=survey.pk)
     minimum = min_responses()
-    questions = list(survey.questions.all())
-    courses = _courses(survey)
-    rows: dict[uuid.UUID, list] = defaultdict(list)
-    kinds = {q.pk: q.kind for q in questions}
-    for response_id, question_id, course_id, rating, number, text in Answer.objects.filter(
-            response__survey=survey).values_list("response_id", "question_id", "course_id", "rating", "number",
-                                                 "text"):
-        rows[question_id].append((response_id, course_id, _value(kinds[question_id], rating, number, text)))
     counts = Invitation.objects.filter(survey=survey).aggregate(
         invited=Count("pk"), answered=Count("pk", filter=Q(answered=True)))
     invited, answered = counts["invited"], counts["answered"]
-    rate = response_rate(invited, answered)
+    now = timezone.now()
+    shown = figures_shown(survey, now=now)
+    questions = list(survey.questions.all()) if shown else []
+    courses = _courses(survey) if shown else []
+    rows: dict[uuid.UUID, list] = defaultdict(list)
+    kinds = {q.pk: q.kind for q in questions}
+    if shown:
+        for response_id, question_id, course_id, rating, number, text in Answer.objects.filter(
+                response__survey=survey).values_list("response_id", "question_id", "course_id", "rating", "number",
+                                                     "text"):
+            rows[question_id].append((response_id, course_id, _value(kinds[question_id], rating, number, text)))
     hours = next((q for q in questions if q.key == defaults.WORKLOAD_HOURS_KEY), None)
     return SurveyResults(
         survey_id=str(survey.pk), title=str(survey), audience=survey.audience, status=survey.status,
         opened_at=survey.opened_at, closes_at=survey.closes_at, invited=invited, answered=answered,
-        response_rate=rate, responses=Response.objects.filter(survey=survey).count(), min_responses=minimum,
+        response_rate=response_rate(invited, answered), responses=Response.objects.filter(survey=survey).count(),
+        min_responses=minimum, figures_shown=shown, note=figures_note(survey, now=now),
         questions=[_question_result(q, rows[q.pk], courses, minimum) for q in questions],
-        workload=_workload(survey.programme, hours, rows[hours.pk] if hours else [], minimum))
+        workload=_workload(survey.programme, hours, rows[hours.pk] if hours else [], minimum) if shown else None)
 
 
 def free_text_csv_rows(survey: Survey) -> list[list[str]]:
     """The free-text answers as CSV rows (the header first; ``consortium.web.csv_download`` serves them): no time,
-    no order of answering (shuffled), only where enough people answered (as on the results page)."""
+    no order of answering (shuffled), only where enough people answered (as on the results page), and only once the
+    survey takes no more answers (a ``DomainError`` saying when before)."""
     results = survey_results(survey)
+    if not results.figures_shown:
+        raise DomainError(results.note)
     rows = []
     for q in results.questions:
         if q.kind != QuestionKind.TEXT:
@@ -1004,8 +1036,9 @@ def open_stakeholder_survey(programme: Programme) -> Survey | None:
     return Survey.objects.filter(programme=programme, audience=Audience.STAKEHOLDER, status=SurveyStatus.OPEN).first()
 
 
-def programme_surveys(programme: Programme) -> list[Survey]:
-    """The programme's surveys, newest first, each with ``invited`` and ``answered`` counts (one query)."""
-    return list(Survey.objects.filter(programme=programme).select_related("edition").annotate(
+def programme_surveys(programme: Programme) -> QuerySet[Survey]:
+    """The programme's surveys, newest first, each with ``invited`` and ``answered`` counts (one query; a queryset,
+    so that a page of them can be read)."""
+    return (Survey.objects.filter(programme=programme).select_related("edition").annotate(
         invited=Count("invitations"), answered=Count("invitations", filter=Q(invitations__answered=True)))
-        .order_by("-opened_at"))
+        .order_by("-opened_at", "pk"))

@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from consortium.api import Institution
+from programmes.api import partnership_institution_ids
 
 from .models import Finding, ImprovementAction, QualityReview, academic_year_bounds, academic_year_label
 
@@ -66,8 +67,8 @@ class ActionForm(forms.ModelForm):
         programme = review.programme
         self.fields["finding"].queryset = Finding.objects.filter(review=review).order_by("position", "created_at")
         self.fields["finding"].label_from_instance = lambda f: f"{f.get_kind_display()}: {f.text[:80]}"
-        ids = {programme.lead_institution_id, *programme.partners.values_list("institution_id", flat=True)}
-        self.fields["owner_institution"].queryset = Institution.objects.filter(pk__in=ids).order_by("short_name")
+        self.fields["owner_institution"].queryset = Institution.objects.filter(
+            pk__in=partnership_institution_ids(programme)).order_by("short_name")
         self.fields["owner_institution"].label_from_instance = lambda i: i.short_name
 
     def validate_unique(self) -> None:

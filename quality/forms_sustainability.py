@@ -7,10 +7,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from consortium.api import Agreement, Institution
-from programmes.api import Programme
+from programmes.api import Programme, partnership_institution_ids
 
 from .models import COMMITMENT_YEAR_MAX, COMMITMENT_YEAR_MIN, CommitmentKind
-from .sustainability import partnership
 
 TEXT_MAX = 2000
 
@@ -38,7 +37,7 @@ class CommitmentForm(forms.Form):
     def __init__(self, *args, programme: Programme, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["institution"].queryset = Institution.objects.filter(
-            pk__in=[i.pk for i in partnership(programme)]).order_by("short_name")
+            pk__in=partnership_institution_ids(programme)).order_by("short_name")
         self.fields["agreement"].queryset = Agreement.objects.filter(
             consortium_id=programme.consortium_id).order_by("title")
 

@@ -10,12 +10,14 @@
   improvement actions) and partners' commitments: its team leader, the consortium's administrators and the lead
   institution's quality-assurance officers. Team members see the evidence but do not sign off the review;
 * ``review.view`` — a programme's quality reviews and their reports: ``quality.view`` and the programme board;
-* ``review.decide`` — approve or return a submitted review: the programme board, never the programme's team leader.
+* ``review.decide`` — approve or return a submitted review: the programme board, never the programme's team leader;
+* ``review.published`` — an APPROVED review through the API (scope ``quality:read``): the partner systems of the
+  programme's lead and partner institutions, and whoever may see the review in the browser (``review.view``).
 """
 
 from django.db.models import Q
 
-from consortium.api import Role, policy
+from consortium.api import MembershipRole, Role, policy
 from programmes.api import Programme
 
 from .models import Segment
@@ -24,6 +26,8 @@ Actor = policy.Actor
 
 CA = Role.CONSORTIUM_ADMIN
 QO = Role.QUALITY_OFFICER
+#: The partnership roles of the institutions that run a programme (associated partners, e.g. employers, do not).
+RUN_BY = (MembershipRole.LEAD, MembershipRole.PARTNER)
 TEAM = (Role.TEAM_LEADER, Role.TEAM_MEMBER)
 
 
@@ -145,3 +149,32 @@ def _review_decide(actor: Actor, obj) -> bool:
         return bool(actor.targets_with_role(Role.PROGRAMME_BOARD))
     programme = programme_of(obj)
     return programme is not None and _programme_board(actor, programme)
+
+
+@policy.rule("review.published", api_scope="quality:read")
+def _review_published(actor: Actor, obj) -> bool:
+    """An approved review, for the partner systems of the institutions running the programme (and the people who
+    see it in the browser)."""
+    if obj is None:
+        return actor.is_partner_system or _review_view(actor, None)
+    if getattr(obj, "status", None) != "approved":
+        return False
+    if actor.is_partner_system:
+        programme = programme_of(obj)
+        return programme is not None and programme.partners.filter(
+            institution_id__in=actor.institution_ids, role__in=RUN_BY).exists()
+    return _review_view(actor, obj)
+
+
+@policy.scope("review.published")
+def _review_published_scope(actor: Actor, queryset):
+    """Approved reviews of the programmes the partner system's institution takes part in (lead or partner), or
+    those the person may see."""
+    approved = queryset.filter(status="approved")
+    if actor.is_partner_system:
+        return approved.filter(programme__in=Programme.objects.filter(
+            partners__institution_id__in=actor.institution_ids, partners__role__in=RUN_BY))
+    board = actor.targets_with_role(Role.PROGRAMME_BOARD)
+    return approved.filter(Q(programme_id__in=actor.targets_with_role(*TEAM) | board)
+                           | Q(programme__consortium_id__in=actor.consortia_with_role(CA))
+                           | Q(programme__lead_institution_id__in=actor.institutions_with_role(QO)))

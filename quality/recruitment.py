@@ -42,7 +42,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Lower
@@ -57,6 +56,7 @@ from consortium.api import Consortium, DomainError, audit, policy, save_validate
 from programmes.api import Edition, Programme
 
 from .models import CAMPAIGN_CODE_MAX, CAMPAIGN_CODE_MIN, CAMPAIGN_CODE_PATTERN, Campaign, PageVisit, Segment
+from .saving import save_checked
 
 Actor = policy.Actor
 S = ApplicationStatus
@@ -157,17 +157,7 @@ def _campaign_errors(campaign: Campaign, *, segment_chosen: bool) -> dict[str, l
 
 
 def _campaign_save(campaign: Campaign, *, segment_chosen: bool) -> None:
-    errors = _campaign_errors(campaign, segment_chosen=segment_chosen)
-    try:
-        campaign.full_clean()
-    except ValidationError as exc:
-        for name, messages in exc.message_dict.items():
-            errors.setdefault(name, []).extend(m for m in messages if m not in errors.get(name, []))
-    if "code" in errors and len(errors["code"]) > 1:
-        errors["code"] = errors["code"][:1]  # our message says it all; the validator's repeats it
-    if errors:
-        raise ValidationError(errors)
-    save_validated(campaign)
+    save_checked(campaign, _campaign_errors(campaign, segment_chosen=segment_chosen))
 
 
 def _record_campaign(actor, action: str, campaign: Campaign, changes) -> None:
@@ -416,17 +406,25 @@ def _application_counts(edition: Edition) -> dict[Any, dict[str, int]]:
 
 def funnel(*, edition: Edition) -> Funnel:
     """The edition's funnel (see the module's docstring for each stage). Four queries, whatever the number of
-    visits, applications, campaigns or segments: segments, campaigns, visits per campaign, applications per
-    campaign (counted by the database)."""
+    visits, applications, campaigns or segments: segments, visits per campaign, applications per campaign (counted
+    by the database), campaigns.
+
+    The campaigns listed are the programme's campaigns for any edition or for this one, and a campaign for another
+    edition only when it brought this edition visits or applications (so that no count goes missing from its
+    segment and the total): the table does not grow with every edition's campaigns."""
     first, last = window_days(edition)
     segment_list = list(
         Segment.objects.filter(consortium__programmes=edition.programme_id)
         .order_by("position", "name"))
-    campaign_list = list(Campaign.objects.filter(programme_id=edition.programme_id).order_by("code"))
     visits = dict(
         PageVisit.objects.filter(programme_id=edition.programme_id, day__range=(first, last)).order_by()
         .values("campaign_id").annotate(n=Sum("count")).values_list("campaign_id", "n"))
     applications = _application_counts(edition)
+    counted = {pk for pk in (*visits, *applications) if pk is not None}
+    campaign_list = list(
+        Campaign.objects.filter(Q(edition__isnull=True) | Q(edition_id=edition.pk) | Q(pk__in=counted),
+                                programme_id=edition.programme_id)
+        .order_by("code"))
 
     def counts_of(campaign_id) -> dict[str, int]:
         return {"visits": visits.get(campaign_id, 0), **applications.get(campaign_id, {})}

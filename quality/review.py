@@ -1,16 +1,17 @@
 """The annual quality review (D8, D10): a programme's review per academic year, its findings, the improvement plan,
 the programme board's decision and the PDF report.
 
-Writes are one function per action, each in ``transaction.atomic`` with the review (or action) row locked, checked
-by the policy and recorded in the audit trail. The lifecycle is one table, ``REVIEW_TRANSITIONS``, which also says
-who makes each move:
+Writes are one function per action, each in ``transaction.atomic`` with the review row locked (then the action's,
+for an action of the plan: always in that order), checked by the policy and recorded in the audit trail. The
+lifecycle is one table, ``REVIEW_TRANSITIONS``, which also says who makes each move:
 
 * draft / returned → submitted: the team (``quality.manage``: team leader, consortium administrators, the lead
   institution's quality-assurance officers), once the review has at least one finding. Submitting freezes the
   evidence (``quality.evidence``) on the review and tells the programme board by email;
 * submitted → approved or returned: the programme board (``review.decide``: its members, never the programme's
   team leader), not the person who submitted it. Approving queues the final PDF; returning (comments required)
-  drops the freeze, so the evidence is live again while the team revises.
+  drops the freeze, so the evidence is live again while the team revises. Until the team submits it again, the
+  review keeps who returned it, when, and the comments; submitting clears them (the audit trail keeps every return).
 
 Findings, the plan's actions and the summary change only while the review is a draft or returned. The actions'
 progress (``ACTION_TRANSITIONS``: planned → in progress → done, or dropped with a reason) is followed up at any
@@ -42,7 +43,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from consortium.api import DomainError, RoleAssignment, TransitionError, audit, policy, save_validated
-from programmes.api import Programme, ProgrammePartner
+from programmes.api import Programme, in_partnership
 
 from . import evidence as ev
 from .models import (
@@ -58,6 +59,7 @@ from .models import (
     academic_year_of,
 )
 from .models.review import OPEN_ACTION_STATUSES
+from .saving import save_checked
 
 logger = logging.getLogger(__name__)
 
@@ -123,18 +125,6 @@ def _user(actor):
     return actor if getattr(actor, "is_authenticated", False) and getattr(actor, "pk", None) else None
 
 
-def _validated_save(obj, errors: dict[str, list[str]]) -> None:
-    """``full_clean()`` with the errors found before it, all reported at once; then save."""
-    try:
-        obj.full_clean()
-    except ValidationError as exc:
-        for name, messages in exc.message_dict.items():
-            errors.setdefault(name, []).extend(m for m in messages if m not in errors.get(name, []))
-    if errors:
-        raise ValidationError(errors)
-    obj.save()
-
-
 def _clean_text(errors: dict[str, list[str]], name: str, value: Any) -> str:
     text = str(value or "").strip()
     if "\x00" in text:
@@ -198,9 +188,7 @@ def review_update(*, actor, review: QualityReview, data: Mapping[str, Any]) -> Q
     before = audit.snapshot(review, ("summary",))
     if "summary" in data:
         review.summary = _clean_text(errors, "summary", data["summary"])
-    if errors:
-        raise ValidationError(errors)
-    save_validated(review)
+    save_checked(review, errors, update_fields=("summary",))
     changes = audit.diff(before, audit.snapshot(review, ("summary",)))
     if changes:
         _record(actor, "review.updated", review, review.programme, changes)
@@ -246,6 +234,8 @@ def review_submit(*, actor, review: QualityReview) -> QualityReview:
     review.evidence_frozen_at = now
     review.submitted_at = now
     review.submitted_by = _user(actor)
+    # A re-submitted review waits for a new decision: the return (its comments are in the audit trail) is over.
+    review.decided_at, review.decided_by, review.board_comment = None, None, ""
     _move(actor, review, R.SUBMITTED, {"editions": len(evidence.editions), "findings": review.findings.count(),
                                        "actions": review.actions.count()})
     _notify_board(review)
@@ -329,7 +319,7 @@ def _take_finding(finding: Finding, data: Mapping[str, Any]) -> None:
         if name in data:
             value = _clean_text(errors, name, data[name]) if name == "text" else data[name]
             setattr(finding, name, value)
-    _validated_save(finding, errors)
+    save_checked(finding, errors, update_fields=None if finding._state.adding else FINDING_FIELDS)
 
 
 @transaction.atomic
@@ -390,12 +380,10 @@ def _take_action(action: ImprovementAction, review: QualityReview, data: Mapping
         setattr(action, name, value)
     if action.finding_id and not Finding.objects.filter(pk=action.finding_id, review=review).exists():
         errors.setdefault("finding", []).append(str(FINDING_OTHER_REVIEW))
-    programme = review.programme
-    if action.owner_institution_id and action.owner_institution_id != programme.lead_institution_id and not (
-            ProgrammePartner.objects.filter(programme=programme, institution_id=action.owner_institution_id)
-            .exists()):
+    if action.owner_institution_id and not in_partnership(review.programme, action.owner_institution_id):
         errors.setdefault("owner_institution", []).append(str(OWNER_INSTITUTION))
-    _validated_save(action, errors)
+    # An existing action: what it is, never its progress (a transition may have moved it meanwhile).
+    save_checked(action, errors, update_fields=None if action._state.adding else ACTION_FIELDS)
 
 
 @transaction.atomic
@@ -418,7 +406,7 @@ def action_update(*, actor, action: ImprovementAction, data: Mapping[str, Any]) 
     review = _locked(action.review)
     policy.require(actor, "quality.manage", review)
     _editable(review)
-    action = ImprovementAction.objects.get(pk=action.pk)
+    action = _locked_action(action)
     before = _action_snapshot(action)
     _take_action(action, review, data)
     changes = audit.diff(before, _action_snapshot(action))
@@ -427,10 +415,21 @@ def action_update(*, actor, action: ImprovementAction, data: Mapping[str, Any]) 
     return action
 
 
+def _locked_action(action: ImprovementAction) -> ImprovementAction:
+    """The action's row, locked; its review's row is locked first (``_locked``), by every writer of actions."""
+    return (ImprovementAction.objects.select_for_update(of=("self",))
+            .select_related("review__programme").get(pk=action.pk))
+
+
+#: What a transition of an action writes (``_move_action``); what the action is stays as ``action_update`` left it.
+ACTION_PROGRESS_FIELDS = ("status", "started_at", "done_at", "dropped_at", "dropped_reason")
+
+
 def _move_action(actor, action: ImprovementAction, target: str, reason: Any = None) -> ImprovementAction:
-    """The one place an action changes status (``ACTION_TRANSITIONS``)."""
-    action = (ImprovementAction.objects.select_for_update(of=("self",))
-              .select_related("review__programme").get(pk=action.pk))
+    """The one place an action changes status (``ACTION_TRANSITIONS``). Locks as ``action_update`` does: the
+    review, then the action."""
+    _locked(QualityReview(pk=action.review_id))
+    action = _locked_action(action)
     policy.require(actor, "quality.manage", action)
     if target not in ACTION_TRANSITIONS[action.status]:
         raise TransitionError(str(ACTION_MOVE_REFUSED.get(action.status, UNKNOWN_MOVE)))
@@ -454,7 +453,7 @@ def _move_action(actor, action: ImprovementAction, target: str, reason: Any = No
     elif target == A.DROPPED:
         action.dropped_at = now
         action.dropped_reason = reason
-    action.save()
+    action.save(update_fields=[*ACTION_PROGRESS_FIELDS, "updated_at"])
     _record(actor, f"review.action_{target}", action, action.review.programme,
             {"status": [before, target], **changes})
     return action
@@ -476,15 +475,13 @@ def action_drop(*, actor, action: ImprovementAction, reason: str) -> Improvement
     return _move_action(actor, action, A.DROPPED, reason=reason)
 
 
+@transaction.atomic
 def action_transition(*, actor, action: ImprovementAction, move: str, reason: str = "") -> ImprovementAction:
-    """One of ``ACTION_MOVES`` by its name (the buttons of the plan)."""
-    if move == "start":
-        return action_start(actor=actor, action=action)
-    if move == "complete":
-        return action_complete(actor=actor, action=action)
-    if move == "drop":
-        return action_drop(actor=actor, action=action, reason=reason)
-    raise DomainError(str(UNKNOWN_MOVE))
+    """One of ``ACTION_MOVES`` by its name (the buttons of the plan); ``reason`` only matters for a drop."""
+    target = ACTION_MOVES.get(move) if isinstance(move, str) else None
+    if target is None:
+        raise DomainError(str(UNKNOWN_MOVE))
+    return _move_action(actor, action, target, reason=reason)
 
 
 # --- Reports -------------------------------------------------------------------------------------------------------
@@ -588,21 +585,22 @@ def report_request(*, actor, review: QualityReview) -> ReviewReport:
     return report
 
 
-def report_render(report_id) -> ReviewReport:
+def report_render(report_id) -> ReviewReport | None:
     """Render one report (the task's work): HTML → PDF/A-3b, then its SHA-256. Idempotent: a ready report is
-    returned unchanged."""
+    returned unchanged. None when the report is gone (a draft replaced by a newer one): nothing to do."""
     from .rendering import render_report_pdf
 
     with transaction.atomic():
-        report = ReviewReport.objects.select_for_update().get(pk=report_id)
-        if report.status == ReportStatus.READY:
+        report = ReviewReport.objects.select_for_update().filter(pk=report_id).first()
+        if report is None or report.status == ReportStatus.READY:
             return report
         report.attempts += 1
         report.save(update_fields=["attempts", "updated_at"])
     pdf = render_report_pdf(report.content)
     with transaction.atomic():
-        report = ReviewReport.objects.select_for_update().select_related("review__programme").get(pk=report_id)
-        if report.status == ReportStatus.READY:
+        report = (ReviewReport.objects.select_for_update(of=("self",)).select_related("review__programme")
+                  .filter(pk=report_id).first())
+        if report is None or report.status == ReportStatus.READY:
             return report
         stored = report_filename(report).removesuffix(".pdf") + f"-{report.pk.hex[:12]}.pdf"
         report.file.save(stored, ContentFile(pdf), save=False)
@@ -614,9 +612,16 @@ def report_render(report_id) -> ReviewReport:
     return report
 
 
-def report_failed(report_id, error: str) -> None:
-    ReviewReport.objects.filter(pk=report_id).exclude(status=ReportStatus.READY).update(
-        status=ReportStatus.FAILED, error=error[:2000], updated_at=timezone.now())
+def report_failed(report_id, error: str, *, retrying: bool = False) -> None:
+    """A rendering attempt failed: ``error`` (for staff and the logs; the page says it in general terms) is kept on
+    the report. While the task will retry, the report stays queued (the page says it is being prepared, and no
+    one can ask for it again meanwhile); once the retries are used up it is failed and may be asked for again."""
+    logger.warning("Quality review report %s: rendering failed%s: %s", report_id,
+                   " (retrying)" if retrying else "", error)
+    changes: dict[str, Any] = {"error": error[:2000], "updated_at": timezone.now()}
+    if not retrying:
+        changes["status"] = ReportStatus.FAILED
+    ReviewReport.objects.filter(pk=report_id).exclude(status=ReportStatus.READY).update(**changes)
 
 
 def report_filename(report: ReviewReport) -> str:

@@ -4,7 +4,9 @@ them beside the medium-term financial plan (``finance.api.business_plan``) and t
 Commitments: ``commitment_add`` proposes one, ``commitment_update`` changes a proposal, ``commitment_confirm`` and
 ``commitment_withdraw`` move it along ``TRANSITIONS`` (proposed → confirmed → withdrawn, or proposed → withdrawn).
 A confirmed commitment is not edited: it is withdrawn and a new one proposed, so the trail shows both. Each action
-needs ``quality.manage`` on the programme and writes an audit event.
+needs ``quality.manage`` on the programme and writes an audit event. The institution must be the lead or a partner
+of the programme (``programmes.api.in_partnership``) when the commitment is proposed, changed or confirmed; a
+partner that has left the programme can still have its commitments withdrawn.
 
 The dashboard (``dashboard(programme)``) lists the programme's quality reviews (academic year, status) and counts
 **confirmed** commitments only; proposals are shown beside them.
@@ -48,14 +50,23 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from consortium.api import Institution, TransitionError, audit, policy, save_validated
 from finance.api import YearPlan, business_plan
-from programmes.api import Course, CurriculumStatus, CurriculumVersion, Programme, ProgrammePartner
+from programmes.api import (
+    Course,
+    CurriculumStatus,
+    CurriculumVersion,
+    Programme,
+    ProgrammePartner,
+    partnership_institution_ids,
+)
 
 from . import charts
 from .models import Commitment, CommitmentKind, CommitmentStatus, QualityReview
@@ -77,6 +88,9 @@ TRANSITION_REFUSED = gettext_lazy("This commitment is %(status)s; it cannot be %
 TARGET_WORDS = {S.CONFIRMED: gettext_lazy("confirmed"), S.WITHDRAWN: gettext_lazy("withdrawn")}
 ONLY_PROPOSALS_CHANGE = gettext_lazy("Only a proposed commitment can be changed. A confirmed one stays as agreed: "
                                      "withdraw it and propose a new one.")
+LEFT_THE_PARTNERSHIP = gettext_lazy("%(institution)s is no longer the lead or a partner of the programme, so its "
+                                    "proposal cannot be confirmed. Withdraw it, or add the institution to the "
+                                    "programme's partners first.")
 #: How the warnings name a kind of commitment.
 KIND_NOUNS = {K.MONEY: gettext_lazy("money"), K.STAFF_HOURS: gettext_lazy("staff time"),
               K.IN_KIND: gettext_lazy("contributions in kind")}
@@ -111,6 +125,24 @@ def _cents(value):
     return value
 
 
+def _save_proposal(commitment: Commitment) -> None:
+    """Validate a new or changed proposal (the model's rules and the partnership, every error at once) and save."""
+    errors = commitment.partnership_errors()
+    if errors:
+        try:
+            commitment.full_clean()
+        except ValidationError as exc:
+            errors = {**exc.message_dict, **errors}
+        raise ValidationError(errors)
+    save_validated(commitment)
+
+
+def _save_transition(commitment: Commitment, fields: tuple[str, ...]) -> None:
+    """Save a change of status: only its own fields (a concurrent edit of the others is not overwritten)."""
+    commitment.full_clean()
+    commitment.save(update_fields=[*fields, "updated_at"])
+
+
 def _apply(commitment: Commitment, data: Mapping[str, Any]) -> None:
     for name in COMMITMENT_FIELDS:
         if name in data:
@@ -131,7 +163,7 @@ def commitment_add(*, actor, programme: Programme, data: Mapping[str, Any]) -> C
     policy.require(actor, "quality.manage", programme)
     commitment = Commitment(programme=programme)
     _apply(commitment, data)
-    save_validated(commitment)
+    _save_proposal(commitment)
     _record(actor, "commitment.proposed", commitment, _snapshot(commitment))
     return commitment
 
@@ -149,7 +181,7 @@ def commitment_update(*, actor, commitment: Commitment, data: Mapping[str, Any])
         raise TransitionError(str(ONLY_PROPOSALS_CHANGE))
     before = _snapshot(commitment)
     _apply(commitment, data)
-    save_validated(commitment)
+    _save_proposal(commitment)
     changes = audit.diff(before, _snapshot(commitment))
     if changes:
         _record(actor, "commitment.updated", commitment, changes)
@@ -167,23 +199,27 @@ def _move(actor, commitment: Commitment, target: str) -> Commitment:
 
 @transaction.atomic
 def commitment_confirm(*, actor, commitment: Commitment) -> Commitment:
-    """The partner confirmed its proposal: from now on it counts on the dashboard. The record is validated again
-    (the institution must still be in the partnership)."""
+    """The partner confirmed its proposal: from now on it counts on the dashboard. The institution must still be
+    in the programme's partnership."""
     commitment = _move(actor, commitment, S.CONFIRMED)
+    if commitment.partnership_errors():
+        raise ValidationError({"institution": str(LEFT_THE_PARTNERSHIP) % {
+            "institution": commitment.institution.short_name}})
     commitment.status, commitment.confirmed_at = S.CONFIRMED, timezone.now()
-    save_validated(commitment)
+    _save_transition(commitment, ("status", "confirmed_at"))
     _record(actor, "commitment.confirmed", commitment, {"status": [S.PROPOSED, S.CONFIRMED]})
     return commitment
 
 
 @transaction.atomic
 def commitment_withdraw(*, actor, commitment: Commitment, reason: str = "") -> Commitment:
-    """The partner withdrew its proposal or its confirmed commitment: it no longer counts (and stays on record)."""
+    """The partner withdrew its proposal or its confirmed commitment: it no longer counts (and stays on record).
+    Also for a partner that has left the programme."""
     commitment = _move(actor, commitment, S.WITHDRAWN)
     before = commitment.status
     commitment.status, commitment.withdrawn_at = S.WITHDRAWN, timezone.now()
     commitment.withdrawal_reason = (reason or "").strip()
-    save_validated(commitment)
+    _save_transition(commitment, ("status", "withdrawn_at", "withdrawal_reason"))
     _record(actor, "commitment.withdrawn", commitment,
             {"status": [before, S.WITHDRAWN], "reason": commitment.withdrawal_reason})
     return commitment
@@ -192,17 +228,21 @@ def commitment_withdraw(*, actor, commitment: Commitment, reason: str = "") -> C
 # --- Selectors ---------------------------------------------------------------------------------------------------
 
 
+PARTNER_ORDER = {"lead": 0, "partner": 1, "associated": 2}
+
+
 def partnership(programme: Programme) -> list[Institution]:
-    """The lead institution, then the programme's partners (universities, then associated partners) by name."""
-    rows = ProgrammePartner.objects.filter(programme=programme).select_related("institution")
-    order = {"lead": 0, "partner": 1, "associated": 2}
-    found: dict[Any, tuple[int, str, Institution]] = {}
-    for row in rows:
-        found[row.institution_id] = (order.get(row.role, 3), row.institution.short_name, row.institution)
-    if programme.lead_institution_id not in found:
-        lead = programme.lead_institution
-        found[lead.pk] = (0, lead.short_name, lead)
-    return [institution for _o, _n, institution in sorted(found.values(), key=lambda t: (t[0], t[1].lower()))]
+    """The programme's partnership (``programmes.api.partnership_institution_ids``): the lead institution, then
+    the partners (universities, then associated partners) by name."""
+    role = ProgrammePartner.objects.filter(programme=programme, institution=OuterRef("pk")).values("role")[:1]
+    institutions = Institution.objects.filter(pk__in=partnership_institution_ids(programme)).annotate(
+        partner_role=Subquery(role))
+
+    def rank(institution: Institution) -> tuple[int, str]:
+        first = 0 if institution.pk == programme.lead_institution_id else PARTNER_ORDER.get(institution.partner_role, 3)
+        return first, institution.short_name.lower()
+
+    return sorted(institutions, key=rank)
 
 
 def curriculum_of(programme: Programme) -> CurriculumVersion | None:
@@ -357,12 +397,12 @@ def dashboard(programme: Programme) -> Dashboard:
     commitments = list(commitments_of(programme))
     partners = partnership(programme)
     known = {p.pk for p in partners}
-    for c in commitments:  # a partner that left the programme keeps its commitments on the dashboard
+    live = [c for c in commitments if c.status != S.WITHDRAWN]
+    for c in live:  # a partner that left the programme keeps a column while a commitment of it is not withdrawn
         if c.institution_id not in known:
             partners.append(c.institution)
             known.add(c.institution_id)
     column = {p.pk: i for i, p in enumerate(partners)}
-    live = [c for c in commitments if c.status != S.WITHDRAWN]
     confirmed = [c for c in live if c.status == S.CONFIRMED]
     horizon = sorted(set(plan) | {y for c in live for y in c.years})
 
@@ -507,6 +547,11 @@ class StackChart:
     @property
     def view_box(self) -> str:
         return f"0 0 {self.width} {self.height}"
+
+    @property
+    def tick_label_x(self) -> float:
+        """Where the scale's labels end, just left of the plot."""
+        return r(self.plot_left - 6)
 
 
 def stack_chart(rows: list[YearRow], partners: list[Institution], *, width: int = 560, height: int = 280,

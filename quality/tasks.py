@@ -40,8 +40,9 @@ def feedback_surveys_close() -> int:
     max_retries=5,
 )
 def review_report_render(self, report_id: str) -> str:
-    """Render a quality review's PDF report (``quality.review.report_render``); every failed attempt is recorded
-    on the report, which the review's page then offers to prepare again."""
+    """Render a quality review's PDF report (``quality.review.report_render``). Every failed attempt is recorded
+    on the report; it stays queued while a retry is due, and is failed (the page then offers to prepare it again)
+    only once the retries are used up or the error is not one a retry can cure. "" when the report is gone."""
     from . import review
 
     try:
@@ -49,6 +50,6 @@ def review_report_render(self, report_id: str) -> str:
     except Exception as exc:
         retrying = isinstance(exc, self.autoretry_for) and self.request.retries < self.max_retries
         note = f" (attempt {self.request.retries + 1}; retried automatically)" if retrying else ""
-        review.report_failed(report_id, f"{exc.__class__.__name__}: {exc}{note}")
+        review.report_failed(report_id, f"{exc.__class__.__name__}: {exc}{note}", retrying=retrying)
         raise
-    return report.sha256
+    return report.sha256 if report is not None else ""

@@ -28,6 +28,7 @@ from consortium.web import (
     PolicyTemplateView,
     ServiceActionView,
     ServiceFormView,
+    add_errors,
     csv_download,
 )
 
@@ -116,7 +117,7 @@ class AnswerView(PolicyMixin, TemplateView):
             try:
                 self.submit(survey, form.answers())
             except ValidationError as exc:
-                _form_errors(form, exc)
+                add_errors(form, exc)
             except DomainError as exc:  # answered or closed between the page and the submit
                 messages.error(request, exc.message)
                 return HttpResponseRedirect(request.path)
@@ -124,16 +125,6 @@ class AnswerView(PolicyMixin, TemplateView):
                 messages.success(request, THANK_YOU)
                 return HttpResponseRedirect(request.path)
         return self.page(survey, "", form=form)
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
 
 
 class MyFeedbackSurveyView(AnswerView):
@@ -191,17 +182,6 @@ class StakeholderSurveyMixin(SurveyMixin):
         return survey
 
 
-class ActionMixin:
-    """A button whose refusal (a domain error or a validation error) comes back as a message."""
-
-    def post(self, request, *args, **kwargs):
-        try:
-            return super().post(request, *args, **kwargs)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            return HttpResponseRedirect(self.get_redirect_url())
-
-
 class ProgrammeSurveysView(QualityObjectMixin, PaginatedListView):
     """A programme's surveys, newest first, with their response rates; the team's way to the questions and to a
     stakeholder survey."""
@@ -211,15 +191,15 @@ class ProgrammeSurveysView(QualityObjectMixin, PaginatedListView):
     paginate_by = 20
 
     def get_queryset(self):
-        surveys = feedback.programme_surveys(self.programme)
-        for survey in surveys:
-            survey.rate = feedback.response_rate(survey.invited, survey.answered)
-        return surveys
+        return feedback.programme_surveys(self.programme)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         programme = self.programme
-        context.update(programme=programme, can_manage=self.can("quality.manage", programme),
+        surveys = list(context["object_list"])  # this page's surveys only
+        for survey in surveys:
+            survey.rate = feedback.response_rate(survey.invited, survey.answered)
+        context.update(object_list=surveys, programme=programme, can_manage=self.can("quality.manage", programme),
                        open_stakeholder=feedback.open_stakeholder_survey(programme),
                        min_responses=feedback.min_responses())
         return context
@@ -264,7 +244,8 @@ def _workload_chart(workload: feedback.WorkloadResult) -> charts.BarChart | None
 
 class SurveyResultsView(SurveyMixin, PolicyTemplateView):
     """A survey's results: response rate, each question's mean and distribution (per course and per partner for
-    the questions asked per course), workload against the ECTS, the free texts."""
+    the questions asked per course), workload against the ECTS, the free texts. While the survey takes answers,
+    the response rate only, and when the figures will appear (``feedback.figures_shown``)."""
 
     policy_action = "quality.view"
     template_name = "quality/feedback/results.html"
@@ -286,7 +267,7 @@ class SurveyResultsView(SurveyMixin, PolicyTemplateView):
         return context
 
 
-class SurveyCloseView(ActionMixin, SurveyMixin, ServiceActionView):
+class SurveyCloseView(SurveyMixin, ServiceActionView):
     policy_action = "quality.manage"
     success_message = gettext_lazy("The survey is closed: answers are no longer accepted.")
 
@@ -298,16 +279,21 @@ class SurveyCloseView(ActionMixin, SurveyMixin, ServiceActionView):
 
 
 class SurveyFreeTextView(SurveyMixin, View):
-    """The free-text answers as CSV: shuffled, without times, only where enough people answered."""
+    """The free-text answers as CSV: shuffled, without times, only where enough people answered, once the survey
+    takes no more answers (before: back to the results page, which says when)."""
 
     policy_action = "quality.view"
     http_method_names = ["get"]
 
     def get(self, request, *args, **kwargs):
         survey = self.survey
+        try:
+            rows = feedback.free_text_csv_rows(survey)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(self.results_url())
         what = survey.edition.intake_code if survey.edition_id else f"stakeholders-{survey.opened_at:%Y-%m-%d}"
-        return csv_download(feedback.free_text_csv_rows(survey),
-                            f"feedback-{survey.programme.code}-{what}-free-text.csv")
+        return csv_download(rows, f"feedback-{survey.programme.code}-{what}-free-text.csv")
 
 
 # --- Questions -------------------------------------------------------------------------------------------------------
@@ -402,7 +388,7 @@ class QuestionEditView(QuestionMixin, ServiceFormView):
         return self.questions_url()
 
 
-class QuestionRemoveView(ActionMixin, QuestionMixin, ServiceActionView):
+class QuestionRemoveView(QuestionMixin, ServiceActionView):
     policy_action = "quality.manage"
     success_message = gettext_lazy("Question removed. Surveys already open keep it.")
 
@@ -413,7 +399,7 @@ class QuestionRemoveView(ActionMixin, QuestionMixin, ServiceActionView):
         return self.questions_url()  # from the question loaded before its removal
 
 
-class QuestionMoveView(ActionMixin, QuestionMixin, ServiceActionView):
+class QuestionMoveView(QuestionMixin, ServiceActionView):
     policy_action = "quality.manage"
 
     def perform(self):
@@ -511,7 +497,7 @@ class StakeholderInvitationsView(StakeholderSurveyMixin, PaginatedListView):
         return context
 
 
-class InvitationRenewView(ActionMixin, QualityObjectMixin, ServiceActionView):
+class InvitationRenewView(QualityObjectMixin, ServiceActionView):
     policy_action = "quality.manage"
     quality_model = Invitation
     select_related = ("survey__programme",)

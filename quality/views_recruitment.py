@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from consortium.api import Consortium, policy
@@ -67,8 +68,8 @@ class SegmentListView(ConsortiumMixin, PolicyTemplateView):
 class SegmentCreateView(ConsortiumMixin, ServiceFormView):
     policy_action = "segment.manage"
     form_class = SegmentForm
-    submit_label = _("Add the segment")
-    success_message = _("The segment is added. Campaigns can aim at it now.")
+    submit_label = gettext_lazy("Add the segment")
+    success_message = gettext_lazy("The segment is added. Campaigns can aim at it now.")
 
     @property
     def title(self) -> str:
@@ -82,7 +83,7 @@ class SegmentCreateView(ConsortiumMixin, ServiceFormView):
 class SegmentEditView(ConsortiumMixin, ServiceFormView):
     policy_action = "segment.manage"
     form_class = SegmentForm
-    submit_label = _("Save the segment")
+    submit_label = gettext_lazy("Save the segment")
 
     def get_policy_object(self):
         if getattr(self, "segment", None) is None:
@@ -203,8 +204,8 @@ class CampaignFormMixin(ProgrammeMixin):
 
 class CampaignCreateView(CampaignFormMixin, ServiceFormView):
     policy_action = "recruitment.manage"
-    submit_label = _("Create the campaign")
-    success_message = _("The campaign is created: copy its tracked link from the list.")
+    submit_label = gettext_lazy("Create the campaign")
+    success_message = gettext_lazy("The campaign is created: copy its tracked link from the list.")
 
     @property
     def title(self) -> str:
@@ -223,8 +224,8 @@ class CampaignEditView(CampaignFormMixin, ServiceFormView):
     policy_action = "recruitment.manage"
     quality_model = Campaign
     select_related = ("programme__consortium", "segment", "edition")
-    submit_label = _("Save the campaign")
-    success_message = _("The campaign is saved.")
+    submit_label = gettext_lazy("Save the campaign")
+    success_message = gettext_lazy("The campaign is saved.")
 
     @property
     def campaign(self) -> Campaign:

@@ -8,16 +8,13 @@ review did not exist."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
-from consortium.api import policy
-from consortium.web import PaginatedListView, PolicyMixin, PolicyTemplateView, ServiceActionView, ServiceFormView
+from consortium.web import PaginatedListView, PolicyTemplateView, ServiceActionView, ServiceFormView
 from consortium.web import private_download as download
 from programmes.api import Programme
 
@@ -25,33 +22,21 @@ from . import review as services
 from .forms_review import ActionForm, DecisionForm, FindingForm, ReviewStartForm, ReviewSummaryForm
 from .models import ActionStatus, Finding, ImprovementAction, QualityReview, ReportStatus, ReviewStatus
 from .models.review import OPEN_ACTION_STATUSES
-from .policy_rules import programme_of
 from .rendering import evidence_charts, theme_matrix
+from .web import QualityObjectMixin
 
 NO_REPORT = gettext_lazy("There is no PDF of this review yet: ask for one on the review's page.")
 REPORT_NOT_READY = gettext_lazy("The PDF of this review is being prepared; it will be ready shortly.")
 REPORT_FAILED = gettext_lazy("The PDF could not be prepared; ask for it again on the review's page.")
 
 
-class ReviewObjectMixin(PolicyMixin):
-    """The record of ``review_model`` named by ``pk`` when ``review.view`` allows the user to see it (else 404);
-    ``policy_action`` then decides what the user may do with it (else 403)."""
+class ReviewObjectMixin(QualityObjectMixin):
+    """The review (or the finding, action or programme of ``quality_model``) named by ``pk`` when ``review.view``
+    allows the user to see it (else 404): the programme board sees its reviews, not the other quality pages."""
 
-    review_model = QualityReview
+    quality_model = QualityReview
     select_related: tuple[str, ...] = ("programme__consortium", "programme__lead_institution")
-
-    def get_policy_object(self):
-        if getattr(self, "review_object", None) is None:
-            queryset = self.review_model._default_manager.select_related(*self.select_related)
-            obj = get_object_or_404(queryset, pk=self.kwargs["pk"])
-            if not policy.can(self.request.user, "review.view", obj):
-                raise Http404
-            self.review_object = obj
-        return self.review_object
-
-    @property
-    def programme(self) -> Programme:
-        return programme_of(self.get_policy_object())
+    visible_action = "review.view"
 
     @property
     def review(self) -> QualityReview:
@@ -66,7 +51,7 @@ class ReviewObjectMixin(PolicyMixin):
 
 
 class ProgrammeReviewsMixin(ReviewObjectMixin):
-    review_model = Programme
+    quality_model = Programme
     select_related = ("consortium", "lead_institution")
 
     def get_cancel_url(self) -> str:
@@ -183,13 +168,6 @@ class ReviewActionView(ReviewObjectMixin, ServiceActionView):
     def get_redirect_url(self) -> str:
         return self.review_url()
 
-    def post(self, request, *args, **kwargs):
-        try:
-            return super().post(request, *args, **kwargs)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            return HttpResponseRedirect(self.get_redirect_url())
-
 
 class ReviewSubmitView(ReviewActionView):
     success_message = gettext_lazy("Submitted to the programme board: the evidence is frozen as it is now.")
@@ -237,7 +215,7 @@ class FindingAddView(ReviewObjectMixin, ServiceFormView):
 
 class FindingEditView(ReviewObjectMixin, ServiceFormView):
     policy_action = "quality.manage"
-    review_model = Finding
+    quality_model = Finding
     select_related = ("review__programme",)
     form_class = FindingForm
     title = gettext_lazy("Edit the finding")
@@ -257,7 +235,7 @@ class FindingEditView(ReviewObjectMixin, ServiceFormView):
 
 
 class FindingRemoveView(ReviewActionView):
-    review_model = Finding
+    quality_model = Finding
     select_related = ("review__programme",)
     success_message = gettext_lazy("The finding is removed.")
 
@@ -287,7 +265,7 @@ class ActionAddView(ActionFormMixin, ReviewObjectMixin, ServiceFormView):
 
 class ActionEditView(ActionFormMixin, ReviewObjectMixin, ServiceFormView):
     policy_action = "quality.manage"
-    review_model = ImprovementAction
+    quality_model = ImprovementAction
     select_related = ("review__programme",)
     title = gettext_lazy("Edit the action")
     success_message = gettext_lazy("The action is saved.")
@@ -306,7 +284,7 @@ class ActionEditView(ActionFormMixin, ReviewObjectMixin, ServiceFormView):
 class ActionTransitionView(ReviewActionView):
     """start / complete / drop (with a ``reason``) an action of the plan."""
 
-    review_model = ImprovementAction
+    quality_model = ImprovementAction
     select_related = ("review__programme",)
     MESSAGES = {
         "start": gettext_lazy("The action is in progress."),

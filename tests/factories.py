@@ -1075,6 +1075,16 @@ class QualityReviewFactory(DjangoModelFactory):
     programme = factory.SubFactory(ProgrammeFactory)
     year = 2025
 
+    class Params:
+        #: Approved by the board, with its evidence frozen (as ``review_approve`` leaves it).
+        approved = factory.Trait(
+            status="approved",
+            evidence=factory.LazyFunction(lambda: {"schema": 1}),
+            evidence_frozen_at=factory.LazyFunction(lambda: __import__("django.utils.timezone").utils.timezone.now()),
+            submitted_at=factory.SelfAttribute("evidence_frozen_at"),
+            decided_at=factory.SelfAttribute("evidence_frozen_at"),
+        )
+
 
 class FindingFactory(DjangoModelFactory):
     class Meta:

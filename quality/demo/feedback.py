@@ -1,7 +1,8 @@
 """Demo feedback (issue 12, D8): the learner survey of the Chip Design Fundamentals edition, answered anonymously by
 six of its eight learners and closed, so the results page shows figures (and, for one course, the minimum-respondents
-rule); the Semiconductor Design edition's survey, open, with two answers (below the minimum: every figure hidden),
-so a learner login has a survey to answer; and an open stakeholder survey with three invitations, one answered.
+rule); the Semiconductor Design edition's survey, open, with two answers (no figure until it closes, and too few
+then anyway), so a learner login has a survey to answer; and an open stakeholder survey with three invitations, one
+answered (its page shows the response rate and when the figures appear).
 
 Everything goes through ``quality.feedback``, as the beat, the learners, the team and a stakeholder would act. Two
 things only a demo does: the demo editions have not ended yet (their dates lie ahead), so each survey is opened "as
@@ -122,7 +123,7 @@ def seed(ctx: dict) -> list[str]:
             EmailAddress.objects.update_or_create(user=learners[len(MSD_ANSWERS)], email=waiting,
                                                   defaults={"verified": True, "primary": True})
         lines.append(f"Feedback: the MSD learner survey is open ({min(len(learners), len(MSD_ANSWERS))} of "
-                     f"{len(learners)} answered, too few to show figures)"
+                     f"{len(learners)} answered; figures appear when it closes)"
                      + (f"; {waiting} has it to answer under My feedback." if waiting else "."))
 
     stakeholder_survey = feedback.stakeholder_survey_open(actor=leader, programme=cdf.programme)

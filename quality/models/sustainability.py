@@ -16,7 +16,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from consortium.api import Agreement, Institution, UUIDModel
-from programmes.api import Programme, ProgrammePartner
+from programmes.api import Programme, in_partnership
 
 __all__ = ["COMMITMENT_MAX_YEARS", "COMMITMENT_YEAR_MAX", "COMMITMENT_YEAR_MIN", "Commitment", "CommitmentKind",
            "CommitmentStatus"]
@@ -100,9 +100,11 @@ class Commitment(UUIDModel):
         return self.first_year <= year <= self.last_year
 
     def clean(self) -> None:
-        """The rules across fields: years in order and at most ``COMMITMENT_MAX_YEARS`` of them, an institution of
-        the programme's partnership (its lead or a ``ProgrammePartner``), an agreement of the programme's
-        consortium, and a description for what is given in kind."""
+        """The rules across fields that hold for the record's whole life: years in order and at most
+        ``COMMITMENT_MAX_YEARS`` of them, an agreement of the programme's consortium, and a description for what is
+        given in kind. That the institution is in the programme's partnership is checked by the services when a
+        commitment is proposed, changed or confirmed (``partnership_errors``), not here: a partner that later leaves
+        the programme must still be able to withdraw what it committed."""
         errors: dict[str, str] = {}
         if isinstance(self.first_year, int) and isinstance(self.last_year, int):
             if self.last_year < self.first_year:
@@ -110,8 +112,6 @@ class Commitment(UUIDModel):
             elif self.last_year - self.first_year + 1 > COMMITMENT_MAX_YEARS:
                 errors["last_year"] = _("A commitment covers at most %(n)d years; record a longer one as "
                                         "several.") % {"n": COMMITMENT_MAX_YEARS}
-        if self.programme_id and self.institution_id and not self.institution_in_partnership():
-            errors["institution"] = _("This institution is neither the lead nor a partner of the programme.")
         if self.programme_id and self.agreement_id and self.agreement.consortium_id != self.programme.consortium_id:
             errors["agreement"] = _("The agreement is not one of the programme's consortium.")
         if self.kind == CommitmentKind.IN_KIND and not (self.description or "").strip():
@@ -119,7 +119,9 @@ class Commitment(UUIDModel):
         if errors:
             raise ValidationError(errors)
 
-    def institution_in_partnership(self) -> bool:
-        return (self.institution_id == self.programme.lead_institution_id
-                or ProgrammePartner.objects.filter(programme_id=self.programme_id,
-                                                   institution_id=self.institution_id).exists())
+    def partnership_errors(self) -> dict[str, str]:
+        """``{"institution": message}`` when the institution is not (or no longer) the lead or a partner of the
+        programme, else nothing."""
+        if self.programme_id and self.institution_id and not in_partnership(self.programme, self.institution_id):
+            return {"institution": _("This institution is neither the lead nor a partner of the programme.")}
+        return {}

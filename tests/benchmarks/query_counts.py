@@ -461,6 +461,19 @@ def _api_invoices(base: Base) -> Rows:
     return _api(base, "/api/v1/invoices/", _repeat(lambda _i: issue().number))
 
 
+@rows("api api-quality-review-list")
+def _api_quality_reviews(base: Base) -> Rows:
+    from ..factories import FindingFactory, ImprovementActionFactory, QualityReviewFactory
+
+    def one(_i):
+        review = QualityReviewFactory(programme=_programme(base), approved=True)
+        FindingFactory(review=review)
+        ImprovementActionFactory(review=review, owner_institution=base.ua)
+        return review.programme.code
+
+    return _api(base, "/api/v1/quality-reviews/", _repeat(one))
+
+
 @rows("api api-payment-list")
 def _api_payments(base: Base) -> Rows:
     from ..factories import PaymentFactory

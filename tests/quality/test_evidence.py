@@ -25,7 +25,11 @@ Edition E2 (ends ``first + 270 days``): M0 A 1.0/1.0 → 20, B 10.0 → 20, E 7.
 learner, never counted.
 
 Applications besides the enrolments: E1 a draft, two submitted, one rejected, one admitted, one declined (offer); E2
-one waitlisted. The E1 learner survey: five invited (the withdrawn L4 is not), three answer (below)."""
+one waitlisted. The E1 learner survey: five invited (the withdrawn L4 is not), three answer (below), then it is
+closed (a survey's figures exist only once it takes no more answers).
+
+Fixture ``other_scale`` adds E4 (ends ``first + 200 days``, between E1 and E2), graded under regulations v2 on a
+joint 0–10 scale (pass 5), with its own closed survey: see its docstring."""
 
 from __future__ import annotations
 
@@ -40,6 +44,7 @@ from django.utils import timezone
 from admissions.api import exemption_decide, exemption_request
 from admissions.models import Application, Enrolment
 from assessment import services as s
+from assessment.grading import numeric_scale, proportional_mapping
 from certification import services as certification_services
 from certification.models import Award
 from programmes.models import Edition, LearningOutcome
@@ -48,7 +53,7 @@ from quality import feedback
 from quality.evidence import GradeCount
 from quality.models import academic_year_bounds, academic_year_label, academic_year_of
 
-from ..assessment.conftest import cohort, enrol  # noqa: F401  (the cohort fixture)
+from ..assessment.conftest import _scale, cohort, enrol  # noqa: F401  (the cohort fixture)
 from ..factories import ApplicationFactory
 
 pytestmark = pytest.mark.django_db
@@ -176,6 +181,45 @@ def year(cohort):  # noqa: F811
     c.survey = feedback.learner_survey_open(edition=c.e1)
     for enrolment, values in zip(c.l[:3], ANSWERS, strict=True):
         feedback.response_submit(survey=c.survey, learner=enrolment.learner, answers=_answers(c.survey, values))
+    c.survey = feedback.survey_close(actor=c.leader, survey=c.survey)
+    return c
+
+
+#: What N0, N1 and N2 answer in the E4 survey (fixture ``other_scale``).
+E4_ANSWERS = [
+    {"overall": 2, "outcomes_achieved": 3, "assessment_fair": 4, "support": 4, "hours_total": 100},
+    {"overall": 3, "outcomes_achieved": 3, "assessment_fair": 5, "support": 5, "hours_total": 101},
+    {"overall": 3, "outcomes_achieved": 4, "assessment_fair": 3, "support": 3, "hours_total": 101},
+]
+
+
+@pytest.fixture
+def other_scale(year):
+    """``year`` and E4: it ends ``first + 200 days`` (so the year's editions are E1, E4, E2) and runs regulations
+    v2, whose joint scale is 0–10 (pass 5). Spanish → joint 0–10 (proportional bands): 8.0 → 8, 6.0 → 6, 4.0 → 4.
+    N0, N1 and N2 have approved results in B only: 8.0 → 8, 4.0 → 4 ✗, 6.0 → 6 (A and E pending). Its learner
+    survey (three invited) is answered by all three (``E4_ANSWERS``), then closed."""
+    c = year
+    joint10 = _scale("Joint 0–10", numeric_scale(D("0"), D("10"), D("1"), D("5")))
+    v2 = s.regulation_create(actor=c.leader, programme=c.programme, data={"joint_scale": joint10})
+    for institution, national in ((c.course_a.provider, c.germany), (c.course_b.provider, c.spain)):
+        s.conversion_set(actor=c.leader, regulation=v2, institution=institution, national_scale=national,
+                         mapping=proportional_mapping(national.scale, joint10.scale))
+    v2 = s.regulation_approve(actor=c.board, regulation=v2)
+    now = timezone.now()
+    e4_end = c.first + 200 * DAY
+    c.e4 = Edition.objects.create(programme=c.programme, intake_code="e4", application_opens_at=now - 400 * DAY,
+                                  application_closes_at=now - 390 * DAY, starts_on=e4_end - 100 * DAY,
+                                  ends_on=e4_end, curriculum=c.version, status="closed")
+    s.edition_regulation_set(actor=c.leader, edition=c.e4, regulation=v2)
+    (exam_b,) = _components(c, c.e4)["B"]
+    c.n = [enrol(c.e4, 40 + i) for i in range(3)]
+    _approve(c, c.e4, c.course_b, [(c.n[0], exam_b, "8.0"), (c.n[1], exam_b, "4.0"), (c.n[2], exam_b, "6.0")])
+    c.e4_survey = feedback.learner_survey_open(edition=c.e4)
+    for enrolment, values in zip(c.n, E4_ANSWERS, strict=True):
+        feedback.response_submit(survey=c.e4_survey, learner=enrolment.learner,
+                                 answers=_answers(c.e4_survey, values))
+    c.e4_survey = feedback.survey_close(actor=c.leader, survey=c.e4_survey)
     return c
 
 
@@ -297,7 +341,7 @@ def test_feedback_response_rate_theme_means_and_workload(year):
     f1 = evidence.editions[0].figures.feedback
     assert evidence.editions[1].figures.feedback is None  # E2 had no survey
     assert (f1.surveys, f1.closed, f1.invited, f1.answered, f1.response_rate, f1.min_responses) == (
-        1, False, 5, 3, D("60.0"), 3)
+        1, True, 5, 3, D("60.0"), 3)
     themes = {t.theme: t for t in f1.themes}
     assert list(themes) == ["learning", "teaching", "assessment", "workload", "support", "accessibility",
                             "information"]
@@ -352,3 +396,107 @@ def test_the_queries_do_not_grow_with_the_learners(year):
     assert len(many) == len(few)
     assert len(few) <= 2 + 20 * 2  # about fifteen per edition, plus two
     assert Enrolment.objects.filter(edition=c.e1).count() == 12
+
+
+# --- Several editions: the year's totals (fixture ``other_scale``) ---------------------------------------------------
+
+
+def test_the_years_workload_is_the_mean_of_every_answer(other_scale):
+    """E1: 140, 170, 200 h → 510 / 3 = 170.0; E4: 100, 101, 101 h → 302 / 3 = 100.67, shown as 100.7. The year:
+    (510 + 302) / 6 = 135.33 → 135.3 h. (Averaging the rounded means would give (3 × 170.0 + 3 × 100.7) / 6 =
+    135.35 → 135.4.) Against 150–180 h: below 1 + 3 = 4, within 1 + 0 = 1, above 1 + 0 = 1."""
+    c = other_scale
+    evidence = ev.review_evidence(programme=c.programme, year=c.year)
+    assert [e.intake_code for e in evidence.editions] == ["e1", "e4", "e2"]
+    f1, f4 = evidence.editions[0].figures.feedback, evidence.editions[1].figures.feedback
+    assert f1.workload.mean_hours == D("170.0")
+    assert f4.workload == ev.WorkloadFigure(ects=D("6.0"), expected_low=150, expected_high=180, shown=True,
+                                            respondents=3, mean_hours=D("100.7"), below=3, within=0, above=0)
+    total = evidence.total.feedback
+    assert total.workload == ev.WorkloadFigure(ects=D("6.0"), expected_low=150, expected_high=180, shown=True,
+                                               respondents=6, mean_hours=D("135.3"), below=4, within=1, above=1)
+    # Invitations and answers added up: 5 + 3 invited, 3 + 3 answered → 6 / 8 = 75.0 %; both surveys closed.
+    assert (total.surveys, total.closed, total.invited, total.answered, total.response_rate) == (
+        2, True, 8, 6, D("75.0"))
+
+
+def test_themes_are_pooled_over_the_editions_shown_answers(other_scale):
+    """Learning: E1 37 over 9 answers (4.11); E4 overall 2+3+3 and outcomes 3+3+4 = 18 over 6 (3.00), its per-course
+    "course quality" unanswered (withheld). The year: (37 + 18) / (9 + 6) = 55 / 15 = 3.67, from 3 + 2 questions, 1
+    withheld. Assessment: E1 9 / 3, E4 4+5+3 = 12 / 3 (4.00); the year 21 / 6 = 3.50, "assessment clear" withheld
+    in both. Support: E1's two respondents are too few, so hidden, and stay out of the year's mean: only E4's
+    4+5+3 = 12 / 3 = 4.00 (pooling E1's 5 + 5 in would give 22 / 5 = 4.40)."""
+    c = other_scale
+    evidence = ev.review_evidence(programme=c.programme, year=c.year)
+    e4 = {t.theme: t for t in evidence.editions[1].figures.feedback.themes}
+    assert (e4["learning"].mean, e4["learning"].answers, e4["learning"].questions, e4["learning"].withheld) == (
+        D("3.00"), 6, 2, 1)
+    assert (e4["assessment"].mean, e4["support"].mean) == (D("4.00"), D("4.00"))
+    themes = {t.theme: t for t in evidence.total.feedback.themes}
+    figures = {name: (t.shown, t.mean, t.answers, t.questions, t.withheld) for name, t in themes.items()}
+    assert figures["learning"] == (True, D("3.67"), 15, 5, 1)
+    assert figures["assessment"] == (True, D("3.50"), 6, 2, 2)
+    assert figures["support"] == (True, D("4.00"), 3, 1, 1)
+    # Teaching: one respondent in E1, none in E4; the workload rating and the rest: nobody answered.
+    for theme in ("teaching", "workload", "accessibility", "information"):
+        assert figures[theme][:3] == (False, None, 0), theme
+    assert figures["teaching"][4] == 2  # E1's and E4's per-course teaching question
+
+
+def test_editions_on_different_joint_scales_give_no_distribution_in_total(other_scale):
+    """E4 grades on joint 0–10, E1 and E2 on joint 0–20: each edition keeps its own distribution, but a grade of
+    one scale cannot be added to the other's, so the year shows none (the pass rates still add up). B in the year:
+    passed E1 2 + E2 1 + E4 2 = 5, failed 1 + 1 + 1 = 3 → 5 / 8 = 62.5 %; A: E4's three learners pending, so
+    pending 1 + 0 + 3 = 4, passed 4, failed 2 (66.7 %)."""
+    c = other_scale
+    evidence = ev.review_evidence(programme=c.programme, year=c.year)
+    assert [e.joint_scale for e in evidence.editions] == ["Joint 0–20", "Joint 0–10", "Joint 0–20"]
+    b4 = _by(evidence.editions[1].figures.courses, "B", "code")
+    assert [g.grade for g in b4.distribution] == [str(g) for g in range(10, -1, -1)]
+    assert b4.grades_given == [GradeCount("8", 1), GradeCount("6", 1), GradeCount("4", 1)]
+    assert len(_by(evidence.editions[0].figures.courses, "A", "code").distribution) == 21
+    total = {course.code: course for course in evidence.total.courses}
+    assert all(course.distribution == [] for course in total.values())
+    assert (total["B"].passed, total["B"].failed, total["B"].pass_rate) == (5, 3, D("62.5"))
+    assert (total["A"].passed, total["A"].failed, total["A"].pending, total["A"].pass_rate) == (4, 2, 4, D("66.7"))
+
+
+# --- A result on the pass mark -----------------------------------------------------------------------------------
+
+
+def test_a_failed_result_never_counts_under_a_passing_grade(year):
+    """B weighted 95 % exam, 5 % essay (Spanish → joint 0–20: 5.0 → 10, 4.5 → 9). P0: 0.95 × 10 + 0.05 × 9 = 9.95,
+    below the pass mark 10 so failed, but written rounded as "10.0": it counts under 9, the best failing grade.
+    P1: 10 and 10 → 10.0, passed, under 10. E5 ends in the academic year before ``Y``."""
+    c = year
+    now = timezone.now()
+    e5_end = c.first - 30 * DAY
+    e5 = Edition.objects.create(programme=c.programme, intake_code="e5", application_opens_at=now - 600 * DAY,
+                                application_closes_at=now - 590 * DAY, starts_on=e5_end - 100 * DAY,
+                                ends_on=e5_end, curriculum=c.version, status="closed")
+    s.edition_regulation_set(actor=c.leader, edition=e5, regulation=c.regulation)
+    exam, essay = (s.assessment_save(actor=c.leader, edition=e5, course=c.course_b, data={
+        "title": title, "method": method, "weight": D(weight),
+        "supervision": "unsupervised" if method == "assignment" else "supervised_online"})
+        for title, method, weight in (("Exam", "online_exam", "95"), ("Essay", "assignment", "5")))
+    p0, p1 = enrol(e5, 50), enrol(e5, 51)
+    _approve(c, e5, c.course_b, [(p0, exam, "5.0"), (p0, essay, "4.5"), (p1, exam, "5.0"), (p1, essay, "5.0")])
+    results = s.edition_results(e5, [p0, p1])
+    written = {e.pk: next((r.joint_grade, r.status) for r in results[e.pk] if r.course.code == "B") for e in (p0, p1)}
+    assert written == {p0.pk: ("10.0", "failed"), p1.pk: ("10.0", "passed")}
+    b = _by(ev.review_evidence(programme=c.programme, year=c.year - 1).editions[0].figures.courses, "B", "code")
+    assert (b.passed, b.failed) == (1, 1)
+    assert b.grades_given == [GradeCount("10", 1), GradeCount("9", 1)]
+
+
+def test_the_pass_mark_side_of_a_binned_grade():
+    """``_bin`` on a 0–20 scale (pass 10) and on a descending 1.0–5.0 scale (1.0 best, pass 4.0)."""
+    twenty = numeric_scale(D("0"), D("20"), D("1"), D("10"))
+    assert ev._bin("12.6", twenty, passed=True) == "12"  # the best grade it reaches
+    assert ev._bin("10.0", twenty, passed=True) == "10"
+    assert ev._bin("10.0", twenty, passed=False) == "9"  # a fail rounded up to the pass mark
+    assert ev._bin("9.9", twenty, passed=False) == "9"
+    german = numeric_scale(D("1.0"), D("5.0"), D("0.1"), D("4.0"), descending=True)
+    assert ev._bin("4.0", german, passed=False) == "4.1"
+    assert ev._bin("3.96", german, passed=True) == "4.0"
+    assert ev._bin("x", twenty, passed=False) is None

@@ -111,6 +111,14 @@ def answered(ended, django_capture_on_commit_callbacks):
     return c
 
 
+@pytest.fixture
+def closed(answered):
+    """The same, with the survey closed by its team: its figures can be read now."""
+    c = answered
+    c.survey = feedback.survey_close(actor=c.leader, survey=c.survey)
+    return c
+
+
 def by_key(results):
     return {q.key: q for q in results.questions}
 
@@ -213,7 +221,6 @@ def test_stakeholder_questions_are_not_per_course_and_a_reorder_must_list_every_
 
 def test_an_open_survey_keeps_the_questions_it_opened_with(answered):
     c = answered
-    before = feedback.survey_results(c.survey)
     asked = list(c.survey.questions.values_list("key", "text"))
     qs = feedback.question_set_ensure(programme=c.programme)
     overall = qs.questions.get(key="overall")
@@ -221,8 +228,10 @@ def test_an_open_survey_keeps_the_questions_it_opened_with(answered):
     feedback.question_remove(actor=c.leader, question=qs.questions.get(key="improve"))
     feedback.question_add(actor=c.leader, question_set=qs, data={"text": "New question", "kind": "likert"})
     assert list(c.survey.questions.values_list("key", "text")) == asked
-    assert by_key(feedback.survey_results(c.survey))["overall"].overall == before.questions[0].overall
     assert "Rate the programme." not in {q.text for q in SurveyQuestion.objects.all()}
+    results = feedback.survey_results(feedback.survey_close(actor=c.leader, survey=c.survey))
+    assert [(q.key, q.text) for q in results.questions] == asked
+    assert by_key(results)["overall"].overall.mean == D("4.00")  # 5, 4, 3, as answered
 
 
 # --- Opening: the daily beat -----------------------------------------------------------------------------------------
@@ -610,12 +619,13 @@ def test_a_double_submit_at_the_same_moment_stores_one_response(ended, django_ca
 # --- Results ----------------------------------------------------------------------------------------------------------
 
 
-def test_results_computed_by_hand(answered, django_assert_max_num_queries):
-    c = answered
+def test_results_computed_by_hand(closed, django_assert_max_num_queries):
+    c = closed
     with django_assert_max_num_queries(8):
         results = feedback.survey_results(c.survey)
     assert (results.invited, results.answered, results.responses) == (4, 3, 3)
     assert results.response_rate == D("75.0") and results.min_responses == 3
+    assert (results.status, results.figures_shown, results.note) == ("closed", True, "")
     q = by_key(results)
     # overall: 5, 4, 3 → mean 4.00.
     assert q["overall"].overall.mean == D("4.00") and q["overall"].overall.count == 3
@@ -660,17 +670,18 @@ def test_results_computed_by_hand(answered, django_assert_max_num_queries):
     assert workload.hours.mean == D("170.0") and q["hours_total"].overall.mean == D("170.0")
 
 
-def test_the_minimum_is_a_setting_and_a_single_response_shows_nothing(ended, settings,
-                                                                      django_capture_on_commit_callbacks):
+def test_the_minimum_is_a_setting_and_too_few_responses_show_nothing(ended, settings,
+                                                                     django_capture_on_commit_callbacks):
     c = ended
     survey = open_survey(django_capture_on_commit_callbacks)
     submit(survey, c.learners[0], **THREE[0])
+    submit(survey, c.learners[1], **THREE[1])
+    survey = feedback.survey_close(actor=c.leader, survey=survey)
     results = feedback.survey_results(survey)
-    assert (results.invited, results.answered, results.response_rate) == (3, 1, D("33.3"))
-    assert not any(q.overall.shown for q in results.questions)
+    assert (results.invited, results.answered, results.response_rate) == (3, 2, D("66.7"))
+    assert results.questions and not any(q.overall.shown for q in results.questions)
     assert not results.workload.hours.shown and results.workload.below is None
     assert feedback.free_text_csv_rows(survey) == [["Question", "Course", "Partner", "Answer"]]
-    submit(survey, c.learners[1], **THREE[1])
     settings.FEEDBACK_MIN_RESPONSES = 2
     q = by_key(feedback.survey_results(survey))
     assert q["overall"].overall.mean == D("4.50")  # (5 + 4) / 2
@@ -709,14 +720,14 @@ def test_no_shown_figure_depends_on_the_answers_about_a_hidden_course(answers, m
     assert all(respondents >= minimum for _count, _mean, _dist, respondents in shown(result).values())
 
 
-def test_free_texts_come_in_random_order(answered):
-    orders = {tuple(by_key(feedback.survey_results(answered.survey))["course_comments"].by_course[0].result.texts)
+def test_free_texts_come_in_random_order(closed):
+    orders = {tuple(by_key(feedback.survey_results(closed.survey))["course_comments"].by_course[0].result.texts)
               for _ in range(30)}
     assert len(orders) > 1
 
 
-def test_free_text_csv_has_no_time_is_shuffled_and_keeps_the_minimum(answered):
-    c = answered
+def test_free_text_csv_has_no_time_is_shuffled_and_keeps_the_minimum(closed):
+    c = closed
     rows = feedback.free_text_csv_rows(c.survey)
     assert rows[0] == ["Question", "Course", "Partner", "Answer"]
     assert sorted(r[3] for r in rows[1:]) == sorted(["Great labs", "Too fast", THREE[2]["course_comments"]["A"]])
@@ -725,6 +736,63 @@ def test_free_text_csv_has_no_time_is_shuffled_and_keeps_the_minimum(answered):
     text = feedback.free_text_csv(c.survey).decode("utf-8")
     assert text.startswith("\ufeff") and "'=HYPERLINK" in text  # the one CSV writer neutralises formulas
     assert not re.search(r"\d{4}-\d{2}-\d{2}|\d{2}:\d{2}", text)
+
+
+def test_an_open_survey_gives_its_response_rate_but_no_figure_until_it_takes_no_more_answers(
+        answered, monkeypatch, django_assert_max_num_queries):
+    """Live figures would single people out: read them, wait for one person to answer, read them again, and the
+    difference is that person's answers. So nothing is computed from the answers while they can still change."""
+    c = answered
+    with django_assert_max_num_queries(4):  # the survey, the counts, the responses: the answers are not read
+        results = feedback.survey_results(c.survey)
+    assert (results.invited, results.answered, results.responses, results.response_rate) == (4, 3, 3, D("75.0"))
+    assert (results.status, results.figures_shown, results.questions, results.workload) == ("open", False, [], None)
+    closes = timezone.localtime(c.survey.closes_at).strftime("%Y-%m-%d %H:%M")
+    assert results.note == f"Figures appear when the survey closes on {closes}. While people can still answer, " \
+                           "comparing the figures before and after someone answered would reveal that person's answers."
+    assert feedback.figures_note(c.survey) == results.note and not feedback.figures_shown(c.survey)
+    with pytest.raises(DomainError, match=f"Figures appear when the survey closes on {closes}") as refused:
+        feedback.free_text_csv_rows(c.survey)
+    assert "Great labs" not in refused.value.message
+    with pytest.raises(DomainError, match="Figures appear"):
+        feedback.free_text_csv(c.survey)
+    # Past its closing time no answer is accepted: the figures are final, even before the hourly beat closes it.
+    just_after = c.survey.closes_at + dt.timedelta(seconds=1)
+    assert not feedback.figures_shown(c.survey, now=c.survey.closes_at - dt.timedelta(seconds=1))
+    monkeypatch.setattr(timezone, "now", lambda: just_after)
+    late = feedback.survey_results(c.survey)
+    assert (late.status, late.figures_shown, late.note) == ("open", True, "")
+    assert by_key(late)["overall"].overall.mean == D("4.00") and late.workload.hours.mean == D("170.0")
+    monkeypatch.undo()
+    closed = feedback.survey_results(feedback.survey_close(actor=c.leader, survey=c.survey))
+    assert closed.figures_shown and by_key(closed)["outcomes_achieved"].overall.mean == D("4.33")
+    assert len(feedback.free_text_csv_rows(c.survey)) == 4  # the header and course A's three comments
+
+
+def test_a_stakeholder_survey_shows_no_figure_while_open_however_many_answered(ended,
+                                                                              django_capture_on_commit_callbacks):
+    """Its invitations page names who answered: live figures would tell what each of them answered."""
+    c = ended
+    survey = feedback.stakeholder_survey_open(actor=c.leader, programme=c.programme)
+    emails = ["a@employer.example", "b@employer.example", "c@employer.example", "d@employer.example"]
+    with django_capture_on_commit_callbacks(execute=True):
+        feedback.stakeholders_invite(actor=c.leader, survey=survey, emails=emails)
+    tokens = {m.to[0]: _token(m) for m in mail.outbox}
+    items = {i.key: i.name for i in feedback.survey_items(survey)}
+    for email, rating, skills in zip(emails, (5, 4, 4), ("Testing", "UVM", "Scripting"), strict=False):
+        feedback.response_submit_by_token(token=tokens[email], answers={items["outcomes_relevant"]: rating,
+                                                                        items["missing_skills"]: skills})
+    results = feedback.survey_results(survey)
+    assert (results.invited, results.answered, results.response_rate) == (4, 3, D("75.0"))  # 3 ≥ the minimum…
+    assert (results.figures_shown, results.questions) == (False, [])  # …and still nothing while it is open
+    assert results.note.startswith("Figures appear when the survey closes on")
+    with pytest.raises(DomainError, match="Figures appear"):
+        feedback.free_text_csv_rows(survey)
+    feedback.survey_close(actor=c.leader, survey=survey)
+    q = by_key(feedback.survey_results(survey))
+    assert q["outcomes_relevant"].overall.mean == D("4.33")  # (5 + 4 + 4) / 3
+    assert sorted(q["missing_skills"].overall.texts) == ["Scripting", "Testing", "UVM"]
+    assert sorted(row[3] for row in feedback.free_text_csv_rows(survey)[1:]) == ["Scripting", "Testing", "UVM"]
 
 
 # --- Stakeholders -----------------------------------------------------------------------------------------------------
@@ -785,12 +853,12 @@ def test_stakeholders_are_invited_by_email_and_answer_once_through_their_link(en
     with pytest.raises(DomainError, match="link is not valid"):
         feedback.response_submit_by_token(token=tokens["hr@partner.example"], answers={items["outcomes_relevant"]: 5})
     feedback.response_submit_by_token(token=renewed, answers={items["outcomes_relevant"]: 5})
-    results = feedback.survey_results(survey)
-    assert (results.invited, results.answered, results.responses, results.response_rate) == (2, 2, 2, D("100.0"))
-    assert results.workload is None
-    assert not by_key(results)["outcomes_relevant"].overall.shown  # 2 < 3
     with pytest.raises(TransitionError, match="answered already"):
         feedback.stakeholder_invitation_renew(actor=c.leader, invitation=hr)
+    results = feedback.survey_results(feedback.survey_close(actor=c.leader, survey=survey))
+    assert (results.invited, results.answered, results.responses, results.response_rate) == (2, 2, 2, D("100.0"))
+    assert results.workload is None  # stakeholders are not asked for hours
+    assert not by_key(results)["outcomes_relevant"].overall.shown  # 2 < 3
 
 
 def test_stakeholder_surveys_refuse_learners_strangers_and_invitations_after_the_close(
@@ -836,8 +904,8 @@ def test_the_export_lists_invitations_and_whether_answered_never_the_answers(ans
 
 
 def test_erasure_removes_the_person_from_invitations_and_leaves_responses_and_the_rate(
-        answered, django_capture_on_commit_callbacks):
-    c = answered
+        closed, django_capture_on_commit_callbacks):
+    c = closed
     before = feedback.survey_results(c.survey)
     # A stakeholder who also has an account (same address, other case).
     survey = feedback.stakeholder_survey_open(actor=c.leader, programme=c.programme)

@@ -4,13 +4,17 @@ the team's pages: surveys with response rates, results with the small-cohort rul
 test_feedback.py and checked here as the page shows them), the free-text CSV, closing, the question editor and
 stakeholder invitations. The cohort and its answers come from tests/quality/test_feedback.py."""
 
+import datetime as dt
 import re
 import uuid
+from decimal import Decimal as D
 
 import pytest
 from django.contrib.messages import get_messages
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,14 +22,15 @@ from quality import defaults, feedback
 from quality.models import Answer, Audience, Invitation, Question, Response, Survey, SurveyStatus
 
 from ..assessment.conftest import cohort, grant  # noqa: F401  (the cohort fixture)
-from ..factories import RoleAssignmentFactory, StaffFactory, UserFactory
+from ..factories import InvitationFactory, RoleAssignmentFactory, StaffFactory, UserFactory
 from . import test_feedback as base
 from .test_feedback import THREE, answers, open_survey, submit
 
 pytestmark = pytest.mark.django_db
 
-# The cohort whose edition has ended, and the same with its survey answered by three learners (fixtures).
-ended, answered = base.ended, base.answered
+# The cohort whose edition has ended, the same with its survey answered by three learners, and with it closed
+# (fixtures).
+ended, answered, closed = base.ended, base.answered, base.closed
 
 
 def client_for(user) -> Client:
@@ -158,6 +163,16 @@ def test_errors_keep_what_was_typed_and_save_nothing(ended, django_capture_on_co
     assert "Enter whole hours from 0 to 2000." in body
     assert "Write at most 2000 characters (this has 2001)." in body
     assert "Keep my words &lt;b&gt;safe&lt;/b&gt;</textarea>" in body  # kept, escaped
+    # Each error is named in its input's (or radio group's) aria-describedby, after the help text.
+    hours, worked_well, overall = (f"id_{items[key].name}" for key in ("hours_total", "worked_well", "overall"))
+    assert re.search(rf'<input type="number" name="{items["hours_total"].name}"[^>]*'
+                     rf'aria-describedby="{hours}_helptext {hours}_error"', body)
+    assert re.search(rf'<textarea name="{items["worked_well"].name}"[^>]*aria-describedby="[^"]*{worked_well}_error"',
+                     body)
+    assert re.search(rf'<fieldset[^>]*aria-describedby="[^"]*{overall}_error"', body)
+    for field_id in (hours, worked_well, overall):
+        assert body.count(f'id="{field_id}_error"') == 1
+    assert re.search(rf'<div id="{hours}_error"><p class="error">Enter whole hours from 0 to 2000.</p></div>', body)
     assert re.search(rf'name="{items["outcomes_achieved"].name}" value="4"[^>]*checked', body)
     assert f'href="#id_{items["overall"].name}_0"' in body  # the summary links to the first radio
     assert not Response.objects.exists() and not Invitation.objects.filter(answered=True).exists()
@@ -286,14 +301,40 @@ def test_the_surveys_page_shows_rates_and_offers_actions_to_managers_only(answer
         assert client_for(outsider).get(url).status_code == 404
 
 
+def test_the_surveys_page_reads_one_page_of_surveys_at_a_time_each_with_its_rate(answered):
+    c = answered
+    now = timezone.now()
+    for i in range(20):  # older closed stakeholder surveys, newest first after the learner survey
+        opened = now - dt.timedelta(days=400 + i)
+        old = Survey.objects.create(programme=c.programme, audience=Audience.STAKEHOLDER, status=SurveyStatus.CLOSED,
+                                    opened_at=opened, closes_at=opened + dt.timedelta(days=21),
+                                    closed_at=opened + dt.timedelta(days=21))
+        InvitationFactory(survey=old, learner=None, email=f"s{i}@firm.example", answered=i == 19,
+                          answered_on=opened.date() if i == 19 else None)
+        if i == 19:
+            InvitationFactory(survey=old, learner=None, email="t19@firm.example")
+    url = reverse("quality-surveys", args=[c.programme.pk])
+    with CaptureQueriesContext(connection) as queries:
+        first = client_for(c.leader).get(url)
+    counted = [q["sql"] for q in queries.captured_queries if 'AS "invited"' in q["sql"]]
+    assert counted and all("LIMIT 20" in sql for sql in counted)  # the page's rows only, counted by the database
+    assert len(first.context["object_list"]) == 20 and first.context["page_obj"].paginator.count == 21
+    rates = [s.rate for s in first.context["object_list"]]
+    assert rates[0] == D("75.0") and rates[1:] == [D("0.0")] * 19  # 3 of 4; 0 of 1
+    assert "75.0 %" in text(first) and "50.0 %" not in text(first)
+    second = client_for(c.leader).get(url, {"page": 2})
+    [oldest] = second.context["object_list"]
+    assert (oldest.invited, oldest.answered, oldest.rate) == (2, 1, D("50.0")) and "50.0 %" in text(second)
+
+
 def test_the_surveys_page_has_an_empty_state(ended):
     body = text(client_for(ended.leader).get(reverse("quality-surveys", args=[ended.programme.pk])))
     assert "No survey yet." in body
 
 
-def test_the_results_page_shows_the_figures_computed_by_hand_and_hides_the_small_groups(answered,
+def test_the_results_page_shows_the_figures_computed_by_hand_and_hides_the_small_groups(closed,
                                                                                        django_assert_max_num_queries):
-    c = answered
+    c = closed
     url = reverse("survey-results", args=[c.survey.pk])
     client = client_for(c.leader)
     client.get(url)
@@ -324,10 +365,33 @@ def test_the_results_page_shows_the_figures_computed_by_hand_and_hides_the_small
     assert "Great labs" in body and "Too fast" in body
     assert "More live sessions" not in body and "Clearer deadlines" not in body
     assert reverse("survey-free-text", args=[c.survey.pk]) in body
+    assert "Figures appear when the survey closes" not in body
 
 
-def test_the_results_page_localises_text_but_not_the_chart_coordinates(answered):
+def test_an_open_survey_results_page_gives_the_rate_and_when_figures_appear(answered, people):
+    """The same answers while the survey is open: the response rate, and a date, for everybody who sees the page."""
     c = answered
+    url = reverse("survey-results", args=[c.survey.pk])
+    closes = timezone.localtime(c.survey.closes_at).strftime("%Y-%m-%d %H:%M")
+    for user in (c.leader, c.officer, c.member):
+        page = client_for(user).get(url)
+        assert page.status_code == 200
+        body = text(page)
+        assert "75.0 %" in body and "<dd>4</dd>" in body and "<dd>3</dd>" in body  # invited, answered
+        assert "No figures while the survey is open" in body
+        assert f"Figures appear when the survey closes on {closes}." in body
+        assert "Mean rating" not in body and "4.00" not in body and "<svg role=\"img\"" not in body
+        assert "Great labs" not in body and "Reported on average" not in body
+        assert reverse("survey-free-text", args=[c.survey.pk]) not in body
+    # Closing it shows them.
+    client_for(c.leader).post(reverse("survey-close", args=[c.survey.pk]))
+    body = text(client_for(c.member).get(url))
+    assert "Mean rating 4.00 out of 5, from 3 respondents." in body and "Great labs" in body
+    assert "No figures while the survey is open" not in body
+
+
+def test_the_results_page_localises_text_but_not_the_chart_coordinates(closed):
+    c = closed
     client = client_for(c.leader)
     client.cookies["django_language"] = "de"
     body = text(client.get(reverse("survey-results", args=[c.survey.pk]), HTTP_ACCEPT_LANGUAGE="de"))
@@ -341,12 +405,17 @@ def test_a_stakeholder_survey_results_page_leads_to_its_invitations(stakeholders
     items = {i.key: i.name for i in feedback.survey_items(c.stakeholder_survey)}
     Client().post(reverse("feedback-token", args=[c.tokens["boss@employer.example"]]),
                   {items["outcomes_relevant"]: "5", items["missing_skills"]: "Design for test"})
-    body = text(client_for(c.leader).get(reverse("survey-results", args=[c.stakeholder_survey.pk])))
+    url = reverse("survey-results", args=[c.stakeholder_survey.pk])
+    body = text(client_for(c.leader).get(url))
     assert "Stakeholder feedback on Grading" in body and "50.0 %" in body  # 1 of 2 answered
     assert reverse("stakeholder-invitations", args=[c.stakeholder_survey.pk]) in body
     assert reverse("stakeholder-invite", args=[c.stakeholder_survey.pk]) in body
-    assert "Too few responses to show (fewer than 3)" in body and "Design for test" not in body
+    assert "Figures appear when the survey closes on" in body and "Design for test" not in body
     assert "Workload reported against the ECTS" not in body
+    feedback.survey_close(actor=c.leader, survey=c.stakeholder_survey)
+    body = text(client_for(c.leader).get(url))
+    assert "Too few responses to show (fewer than 3)" in body and "Design for test" not in body
+    assert reverse("stakeholder-invite", args=[c.stakeholder_survey.pk]) not in body
 
 
 def test_a_team_member_sees_results_but_cannot_close_and_a_manager_closes(answered, people):
@@ -366,8 +435,8 @@ def test_a_team_member_sees_results_but_cannot_close_and_a_manager_closes(answer
     assert flashed(again) == ["This survey is closed already."]
 
 
-def test_the_free_text_csv_is_a_private_download_without_times(answered, people):
-    c = answered
+def test_the_free_text_csv_is_a_private_download_without_times(closed, people):
+    c = closed
     url = reverse("survey-free-text", args=[c.survey.pk])
     response = client_for(c.member).get(url)
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
@@ -378,6 +447,18 @@ def test_the_free_text_csv_is_a_private_download_without_times(answered, people)
     assert "'=HYPERLINK" in response.content.decode()  # the formula is neutralised
     assert not re.search(r"\d{4}-\d{2}-\d{2}", response.content.decode())
     assert client_for(c.other_officer).get(url).status_code == 404
+
+
+def test_the_free_text_csv_of_an_open_survey_sends_back_to_the_results_with_a_message(answered, people,
+                                                                                   stakeholders):
+    c = answered
+    for survey in (c.survey, c.stakeholder_survey):
+        refused = client_for(c.member).get(reverse("survey-free-text", args=[survey.pk]))
+        assert refused.status_code == 302 and refused["Location"] == reverse("survey-results", args=[survey.pk])
+        [message] = flashed(refused)
+        closes = timezone.localtime(survey.closes_at).strftime("%Y-%m-%d %H:%M")
+        assert message.startswith(f"Figures appear when the survey closes on {closes}.")
+        assert "Great labs" not in message
 
 
 # --- The question editor -------------------------------------------------------------------------------------------

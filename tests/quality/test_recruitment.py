@@ -545,6 +545,31 @@ def test_applications_without_visits_give_a_rate_but_no_rate_from_visits(r):
     assert rates(direct, "rate_from_visits") == (None,) * 6
 
 
+def test_an_editions_funnel_lists_the_campaigns_for_it_or_for_any_edition_not_those_for_others(data):
+    """Campaigns tied to another edition stay out of this edition's table, unless their link brought this edition
+    visits or applications: then they are listed, so that no count goes missing from their segment."""
+    later = EditionFactory(programme=data.programme, intake_code="2027-autumn",
+                           application_opens_at=dt.datetime(2027, 3, 1, 9, 0, tzinfo=UTC),
+                           application_closes_at=dt.datetime(2027, 4, 30, 17, 0, tzinfo=UTC))
+    make_campaign(data, "later-quiet", data.expert, edition=later)
+    make_campaign(data, "later-used", data.starter, edition=later)
+    apply(data.edition, "later-used", "submitted")  # someone applied to this edition through the later link
+
+    def listed(result):
+        return [(segment.label, [c.campaign.code for c in segment.campaigns]) for segment in result.segments]
+
+    result = recruitment.funnel(edition=data.edition)
+    assert listed(result) == [("Senior Expert", ["expert-linkedin", "expert-newsletter"]), ("Senior Explorer", []),
+                              ("Junior Starter", ["later-used", "starter-fair"])]
+    assert counts(result.segments[2].campaigns[0]) == (0, 1, 1, 0, 0, 0)
+    assert counts(result.segments[2]) == (20, 7, 5, 2, 1, 0)  # starter-fair's 20, 6, 4, 2, 1, 0 and the one
+    assert counts(result.total) == (90, 24, 17, 10, 8, 4)  # one more started and submitted than without it
+    # The later edition lists its own campaigns and those for any edition, not this edition's "starter-fair".
+    assert listed(recruitment.funnel(edition=later)) == [
+        ("Senior Expert", ["expert-linkedin", "expert-newsletter", "later-quiet"]), ("Senior Explorer", []),
+        ("Junior Starter", ["later-used"])]
+
+
 def test_archived_segments_show_only_while_they_have_campaigns(data):
     recruitment.segment_update(actor=data.admin, segment=data.explorer, data={"active": False})
     recruitment.segment_update(actor=data.admin, segment=data.starter, data={"active": False})

@@ -581,6 +581,23 @@ def test_the_charts_keep_their_coordinates_in_a_language_with_decimal_commas(dat
     assert 'viewBox="0 0 560 ' in page
 
 
+def test_the_labels_declared_on_the_view_classes_are_translated_per_request():
+    """A label given as a class attribute is read at import, before any request picks a language: it must be lazy
+    (``gettext_lazy``), or every user gets the language the server started in."""
+    from django.utils.functional import Promise
+
+    from quality import views_recruitment
+
+    declared = {}
+    for name, view in vars(views_recruitment).items():
+        if isinstance(view, type) and view.__module__ == views_recruitment.__name__:
+            for attr in ("title", "intro", "submit_label", "success_message"):
+                value = view.__dict__.get(attr)
+                if isinstance(value, str | Promise):
+                    declared[f"{name}.{attr}"] = isinstance(value, Promise)
+    assert len(declared) == 7 and all(declared.values()), declared
+
+
 # --- The demo -------------------------------------------------------------------------------------------------
 
 

@@ -15,6 +15,8 @@ import pypdf
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import OperationalError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from admissions.models import Application
@@ -36,6 +38,7 @@ from quality.models import (
 )
 
 from ..assessment.conftest import grant
+from ..concurrency import row_locked_elsewhere
 from ..factories import InstitutionFactory, ProgrammeFactory, RoleAssignmentFactory, StaffFactory
 from .test_evidence import cohort, year  # noqa: F401  (fixtures)
 
@@ -166,10 +169,16 @@ def test_the_board_decides_and_never_the_submitter_or_the_team_leader(team, djan
     review = services.review_return(actor=c.chair, review=review, comment="Explain the A failures.")
     assert (review.status, review.evidence, review.evidence_frozen_at, review.board_comment) == (
         ReviewStatus.RETURNED, None, None, "Explain the A failures.")
-    assert review.decided_by == c.chair
-    # Returned: the team edits again and submits again.
+    assert review.decided_by == c.chair and review.decided_at is not None
+    # Returned: the team edits again and submits again; the return is over (its comments stay in the audit trail),
+    # so the re-submitted review shows no decision until the board makes one.
     services.review_update(actor=c.leader, review=review, data={"summary": "One learner failed A by 1.8 points."})
     review = services.review_submit(actor=c.leader, review=review)
+    stored = QualityReview.objects.get(pk=review.pk)
+    assert (stored.status, stored.decided_at, stored.decided_by, stored.board_comment) == (
+        ReviewStatus.SUBMITTED, None, None, "")
+    assert AuditEvent.objects.get(action="review.returned", object_id=str(review.pk)).changes["comment"] == (
+        "Explain the A failures.")
     with django_capture_on_commit_callbacks(execute=True):
         review = services.review_approve(actor=c.officer_on_board, review=review, comment="Well argued.")
     assert (review.status, review.board_comment, review.decided_by) == (ReviewStatus.APPROVED, "Well argued.",
@@ -396,3 +405,105 @@ def test_another_programmes_people_cannot_act(team, world):
     review = services.review_submit(actor=c.leader, review=review)
     with pytest.raises(PermissionDenied):
         services.review_approve(actor=stranger, review=review)
+
+
+# --- Concurrent changes to an action ---------------------------------------------------------------------------------
+
+
+def _update_sql(queries) -> str:
+    [update] = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "quality_improvementaction"')]
+    return update
+
+
+def test_editing_and_moving_an_action_write_only_their_own_fields(team):
+    """What an action is (``action_update``) and its progress (the transitions) are saved apart, so neither
+    overwrites the other's change when both happen at once."""
+    c = team
+    review = _with_finding(c)
+    action = services.action_add(actor=c.leader, review=review, data={
+        "title": "Revise the A exam", "owner": "Course coordinator A", "due_on": timezone.localdate() + DAY})
+    with CaptureQueriesContext(connection) as edit:
+        services.action_update(actor=c.leader, action=action, data={"title": "Revise the A exam and its key"})
+    edit_sql = _update_sql(edit.captured_queries)
+    assert '"title"' in edit_sql and '"status"' not in edit_sql and '"done_at"' not in edit_sql
+    with CaptureQueriesContext(connection) as move:
+        services.action_transition(actor=c.leader, action=action, move="start")
+    move_sql = _update_sql(move.captured_queries)
+    assert '"status"' in move_sql and '"title"' not in move_sql and '"owner"' not in move_sql
+    # Both lock the review first, then the action (one order: no deadlock, no lost update).
+    for queries in (edit.captured_queries, move.captured_queries):
+        locks = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]
+        assert [sql.split(" FROM ")[1].split()[0] for sql in locks] == [
+            '"quality_qualityreview"', '"quality_improvementaction"']
+    stored = ImprovementAction.objects.get(pk=action.pk)
+    assert (stored.title, stored.status) == ("Revise the A exam and its key", ActionStatus.IN_PROGRESS)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transition_waits_for_the_review_being_edited(world):
+    """While another transaction holds the review (an edit of the plan), moving one of its actions waits for it:
+    here it gives up after 300 ms instead of writing past the edit."""
+    if connection.vendor != "postgresql":
+        pytest.skip("Lock tests need PostgreSQL.")
+    programme = ProgrammeFactory(consortium=world.ca, lead_institution=world.ua)
+    leader = StaffFactory(institution=world.ua).user
+    grant(leader, "team_leader", programme, world.ua)
+    review = services.review_create(actor=leader, programme=programme, year=academic_year_of(timezone.localdate()))
+    action = services.action_add(actor=leader, review=review, data={
+        "title": "Mentoring", "owner": "Student office", "due_on": timezone.localdate() + DAY})
+    for model, pk in ((QualityReview, review.pk), (ImprovementAction, action.pk)):
+        with row_locked_elsewhere(model, pk), pytest.raises(OperationalError), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '300ms'")
+            services.action_start(actor=leader, action=action)
+    assert services.action_start(actor=leader, action=action).status == ActionStatus.IN_PROGRESS
+
+
+# --- Rendering retries -------------------------------------------------------------------------------------------
+
+
+def test_a_render_that_will_be_retried_stays_queued(team, monkeypatch, django_capture_on_commit_callbacks):
+    """A passing failure (the storage briefly unreachable: an ``OSError``) is retried by the task: meanwhile the
+    report stays queued, so the page says it is being prepared and nobody can ask again and delete the draft the
+    retry needs. Only when the retries are used up is it failed."""
+    c = team
+    review = _with_finding(c)
+    with django_capture_on_commit_callbacks(execute=False):
+        report = services.report_request(actor=c.member, review=review)
+    from quality import rendering
+
+    real, seen = rendering.render_report_pdf, []
+
+    def flaky(content):
+        seen.append(ReviewReport.objects.get(pk=report.pk).status)
+        if len(seen) == 1:
+            raise OSError("Storage not reachable")
+        return real(content)
+
+    monkeypatch.setattr(rendering, "render_report_pdf", flaky)
+    tasks.review_report_render.apply(args=[str(report.pk)], throw=False)
+    report.refresh_from_db()
+    assert seen == [ReportStatus.QUEUED, ReportStatus.QUEUED]  # the retry found it queued, not failed
+    assert (report.status, report.attempts, report.error) == (ReportStatus.READY, 2, "")
+
+    def down(content):
+        raise OSError("Storage not reachable")
+
+    monkeypatch.setattr(rendering, "render_report_pdf", down)
+    with django_capture_on_commit_callbacks(execute=False):
+        again = services.report_request(actor=c.member, review=review)
+    last = tasks.review_report_render.max_retries  # the last attempt (the retries are used up)
+    tasks.review_report_render.apply(args=[str(again.pk)], retries=last, throw=False)
+    again.refresh_from_db()
+    assert (again.status, again.attempts) == (ReportStatus.FAILED, 1)
+    assert again.error == "OSError: Storage not reachable"  # for the logs and staff; the page says it generally
+
+
+def test_a_retry_of_a_replaced_draft_does_nothing(team, django_capture_on_commit_callbacks):
+    c = team
+    review = _with_finding(c)
+    with django_capture_on_commit_callbacks(execute=False):
+        report = services.report_request(actor=c.member, review=review)
+    ReviewReport.objects.filter(pk=report.pk).delete()  # replaced by a newer draft meanwhile
+    assert tasks.review_report_render.apply(args=[str(report.pk)]).get() == ""
+    assert services.report_render(report.pk) is None

@@ -13,7 +13,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from quality import review as services
-from quality.models import ActionStatus, ImprovementAction, QualityReview, ReviewStatus, academic_year_label
+from quality.models import (
+    ActionStatus,
+    ImprovementAction,
+    QualityReview,
+    ReportStatus,
+    ReviewReport,
+    ReviewStatus,
+    academic_year_label,
+)
 
 from ..assessment.conftest import grant
 from ..factories import ProgrammeFactory, RoleAssignmentFactory, StaffFactory
@@ -215,3 +223,43 @@ def test_another_consortium_gets_a_404(review, world):
         assert client.post(reverse("review-submit", args=[c.review.pk])).status_code == 404
     assert Client().get(urls[0]).status_code == 302  # anonymous: to the sign-in page
     assert QualityReview.objects.get(pk=c.review.pk).status == ReviewStatus.DRAFT
+
+
+def test_each_rows_buttons_name_their_row_for_screen_readers(review):
+    c = review
+    body = text(client_for(c.leader).get(reverse("review-detail", args=[c.review.pk])))
+    finding, action = "Course A fails one learner in three", "Revise the A exam"
+    for label, name in (("Edit", finding), ("Remove", finding), ("Edit", action), ("Start", action),
+                        ("Mark done", action), ("Drop", action)):
+        assert f'{label}<span class="sr-only"> — {name}</span>' in body, (label, name)
+    assert f"Why is “{action}” dropped?" in body
+
+
+def test_a_returned_review_shows_its_return_until_submitted_again(review, django_capture_on_commit_callbacks):
+    c = review
+    detail = reverse("review-detail", args=[c.review.pk])
+    services.review_submit(actor=c.leader, review=c.review)
+    chair = client_for(c.chair)
+    chair.post(reverse("review-decide", args=[c.review.pk]), {"decision": "return", "comment": "Explain A."})
+    today = timezone.localdate().isoformat()
+    body = text(client_for(c.leader).get(detail))
+    assert f"Returned to the team on {today} by {c.chair.full_name}." in body
+    assert "Returned by the programme board with these comments:" in body and "Explain A." in body
+    services.review_submit(actor=c.leader, review=QualityReview.objects.get(pk=c.review.pk))
+    body = text(chair.get(detail))
+    assert "Returned to the team on" not in body and "Explain A." not in body and "Decided on" not in body
+    with django_capture_on_commit_callbacks(execute=True):
+        chair.post(reverse("review-decide", args=[c.review.pk]), {"decision": "approve", "comment": "Agreed."})
+    body = text(chair.get(detail))
+    assert f"Approved on {today} by {c.chair.full_name}." in body and "Agreed." in body
+    assert "Returned" not in body
+
+
+def test_a_failed_report_is_explained_without_the_error(review):
+    c = review
+    report = ReviewReport.objects.create(review=c.review, final=False, content={}, status=ReportStatus.FAILED,
+                                         error="OSError: [Errno 28] No space left on device: '/srv/media/x.pdf'")
+    body = text(client_for(c.member).get(reverse("review-detail", args=[c.review.pk])))
+    assert "The PDF could not be prepared, even after several attempts." in body
+    assert "Errno" not in body and "/srv/media" not in body
+    assert ReviewReport.objects.get(pk=report.pk).error.startswith("OSError")  # kept for the logs and staff

@@ -349,9 +349,47 @@ def test_a_proposal_can_be_changed_and_withdrawn_directly(s):
 def test_confirming_checks_the_partnership_again(s):
     c = add(s)
     s.programme.partners.filter(institution=s.ub).delete()  # UB left the programme meanwhile
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as caught:
         su.commitment_confirm(actor=s.leader, commitment=c)
+    assert caught.value.message_dict["institution"] == [
+        "UB is no longer the lead or a partner of the programme, so its proposal cannot be confirmed. Withdraw it, "
+        "or add the institution to the programme's partners first."]
     assert Commitment.objects.get().status == "proposed"
+    with pytest.raises(ValidationError) as caught:  # nor changed
+        su.commitment_update(actor=s.leader, commitment=c, data={"amount": D("2000")})
+    assert "neither the lead nor a partner" in caught.value.message_dict["institution"][0]
+    assert Commitment.objects.get().amount == D("1000")
+
+
+def test_a_partner_that_left_the_programme_can_withdraw_and_then_no_longer_counts(s):
+    plan(s)
+    confirmed = add(s, first_year=2027, last_year=2028, amount=D("3000"))
+    su.commitment_confirm(actor=s.leader, commitment=confirmed)
+    proposal = add(s, first_year=2029, last_year=2029, amount=D("4000"))
+    s.programme.partners.filter(institution=s.ub).delete()  # UB leaves: its confirmed money still counts …
+    dash = su.dashboard(s.programme)
+    assert [p.short_name for p in dash.partners] == ["UA", "EA", "UB"]  # … in a column after the partnership's
+    assert (by_year(dash)[2027].money, by_year(dash)[2029].proposed_money) == ([0, 0, D(3000)], D(4000))
+    su.commitment_withdraw(actor=s.leader, commitment=confirmed, reason="Left the consortium")
+    su.commitment_withdraw(actor=s.leader, commitment=proposal)
+    assert set(Commitment.objects.values_list("status", flat=True)) == {"withdrawn"}
+    confirmed.refresh_from_db()
+    assert (confirmed.withdrawal_reason, confirmed.confirmed_at is not None) == ("Left the consortium", True)
+    dash = su.dashboard(s.programme)
+    assert [p.short_name for p in dash.partners] == ["UA", "EA"]  # no column of zeros for the one that left
+    assert (dash.money_total, by_year(dash)[2029].proposed_money) == (D(0), D(0))
+    assert [(w.kind, w.institution and w.institution.short_name, w.years) for w in dash.warnings] == [
+        ("uncommitted", "UA", (2027, 2028, 2029)), ("uncommitted", "UB", (2027, 2028, 2029)),
+        ("shortfall", None, (2027,)), ("shortfall", None, (2029,))]  # UB still gives a course; 2028's income suffices
+    assert len(dash.commitments) == 2  # both stay on record
+
+
+def test_a_refused_proposal_names_every_error_at_once(s):
+    with pytest.raises(ValidationError) as caught:
+        add(s, institution=s.uc, last_year=2026)
+    assert set(caught.value.message_dict) == {"institution", "last_year"}
+    assert not Commitment.objects.exists()
+
 
 
 def test_only_quality_managers_act_on_commitments(s):

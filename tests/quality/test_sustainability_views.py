@@ -233,3 +233,57 @@ def test_the_quality_reviews_are_listed_by_academic_year_with_their_status(s):  
     assert re.findall(r'<tr data-review="(\d+)">', html) == ["2027", "2026"]  # this programme's only, newest first
     assert reverse("review-detail", args=[newer.pk]) in html and reverse("review-detail", args=[older.pk]) in html
     assert "2027/28" in html and "Draft" in html
+
+
+def test_a_partner_that_left_the_programme_gets_a_message_and_its_commitments_can_be_withdrawn(s):  # noqa: F811
+    plan(s)
+    confirmed = commit(s, s.ub, 2027, 2028, "3000")
+    proposal = commit(s, s.ub, 2029, 2029, "4000", status="proposed")
+    s.programme.partners.filter(institution=s.ub).delete()  # UB left the programme
+    client = client_for(s.leader)
+    assert cells(client.get(dashboard(s)).content.decode(), "years-table", "2027") == [
+        "2027", "0.00", "0.00", "3,000.00", "3,000.00", "0.00", "0", "—"]  # UA, EA, then UB: still counted
+
+    refused = client.post(reverse("commitment-confirm", args=[proposal.pk]), follow=True)
+    assert refused.status_code == 200 and refused.redirect_chain == [(dashboard(s), 302)]
+    assert ("UB is no longer the lead or a partner of the programme, so its proposal cannot be confirmed."
+            in refused.content.decode())
+    assert Commitment.objects.get(pk=proposal.pk).status == "proposed"
+
+    withdraw = reverse("commitment-withdraw", args=[confirmed.pk])
+    assert client.get(withdraw).status_code == 200
+    assert client.post(withdraw, {"reason": "Left the consortium"}).status_code == 302
+    assert Commitment.objects.get(pk=confirmed.pk).status == "withdrawn"
+    page = client.get(dashboard(s)).content.decode()
+    assert cells(page, "years-table", "2027") == ["2027", "0.00", "0.00", "0.00", "0.00", "0.00", "0", "—"]
+    assert cells(page, "plan-table", "2027")[5:] == ["0.00", "0.0 %", "12,000.00"]  # no committed money any more
+    assert cells(page, "years-table", "2029")[3:5] == ["0.00", "0.00"]  # UB's column stays for its proposal …
+    assert client.post(reverse("commitment-withdraw", args=[proposal.pk]), {"reason": ""}).status_code == 302
+    page = client.get(dashboard(s)).content.decode()
+    assert cells(page, "years-table", "2029") == ["2029", "0.00", "0.00", "0.00", "0.00", "0", "—"]  # … then goes
+    assert "Left the consortium" in page
+
+
+def test_the_chart_keeps_its_coordinates_in_a_language_with_decimal_commas(full):  # noqa: F811
+    client = client_for(full.leader)
+    client.cookies["django_language"] = "de"
+    page = client.get(dashboard(full)).content.decode()
+    assert '<html lang="de">' in page
+    svg = re.search(r'<svg role="img" aria-labelledby="sustainability-chart-title".*?</svg>', page, re.S).group(0)
+    number = r"\d+(\.\d+)?"
+    coordinates = re.findall(r' (x|y|x1|x2|y1|y2|width|height)="([^"]*)"', svg)
+    assert len(coordinates) > 50
+    assert [value for _name, value in coordinates if not re.fullmatch(number, value)] == []
+    assert any("." in value for _name, value in coordinates)  # 70.8-wide bars: a decimal point, not a comma
+    points = re.search(r'<polyline points="([^"]+)"', svg).group(1)
+    assert re.fullmatch(rf"{number},{number}( {number},{number})*", points) and len(points.split()) == 3
+    assert 'viewBox="0 0 560 280"' in svg
+
+
+def test_each_row_action_names_its_commitment_for_screen_readers(full):  # noqa: F811
+    html = client_for(full.leader).get(dashboard(full)).content.decode()
+    proposed = Commitment.objects.get(status="proposed")
+    row = re.search(rf'<tr data-commitment="{proposed.pk}">(.*?)</tr>', html, re.S).group(1)
+    context = '<span class="sr-only"> — UB 2029, Money (EUR per year)</span>'
+    assert "Confirm" + context in row
+    assert "Change" + context in row and "Withdraw" + context in row

@@ -165,8 +165,8 @@ PK = {
     "webhook-rotate-secret "
     "api-webhook-detail",
     "external_id": "external-id-detail",
-    "quality_review": "review-detail review-edit review-submit review-decide review-report review-pdf "
-    "review-finding-add review-action-add",
+    "quality_review": "api-quality-review-detail review-detail review-edit review-submit review-decide review-report "
+    "review-pdf review-finding-add review-action-add",
     "review_finding": "review-finding-edit review-finding-remove",
     "review_action": "review-action-edit review-action-transition",
     "survey": "my-feedback-survey survey-results survey-close survey-free-text",
