@@ -592,6 +592,22 @@ def survey_items(survey: Survey) -> list[SurveyItem]:
     return items
 
 
+def answers_by_key(survey: Survey, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Answers named by question key (``{"overall": 4, "course_quality": {"CDF1": 5, …}}``: per course by course
+    code) as the survey's form names them, for ``response_submit``; keys the survey does not ask are left out (the
+    demo's and the tests' way to answer)."""
+    found = {}
+    for item in survey_items(survey):
+        value = values.get(item.key)
+        if value is None:
+            continue
+        if item.course_id is None:
+            found[item.name] = value
+        elif item.course.split()[0] in value:
+            found[item.name] = value[item.course.split()[0]]
+    return found
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 

@@ -65,19 +65,6 @@ STAKEHOLDER_ANSWERS = {"outcomes_relevant": 4, "learners_apply": 5, "information
                        "missing_skills": "Design for test and more verification with UVM."}
 
 
-def _answers(survey: Survey, values: dict) -> dict:
-    found = {}
-    for item in feedback.survey_items(survey):
-        value = values.get(item.key)
-        if value is None:
-            continue
-        if item.course_id is None:
-            found[item.name] = value
-        elif item.course.split()[0] in value:
-            found[item.name] = value[item.course.split()[0]]
-    return found
-
-
 def _learner_survey(edition: Edition, *, days_open: int) -> Survey:
     """Open the edition's survey as of the day after its end, then move its window so that it opened
     ``days_open`` days ago (and closes 21 days after that)."""
@@ -105,7 +92,7 @@ def seed(ctx: dict) -> list[str]:
     survey = _learner_survey(cdf, days_open=20)
     learners = _learners(survey)
     for learner, values in zip(learners, CDF_ANSWERS, strict=False):
-        feedback.response_submit(survey=survey, learner=learner, answers=_answers(survey, values))
+        feedback.response_submit(survey=survey, learner=learner, answers=feedback.answers_by_key(survey, values))
     feedback.survey_close(actor=leader, survey=survey)
     answered = min(len(learners), len(CDF_ANSWERS))
     silent = learners[answered].email if len(learners) > answered else ""
@@ -117,7 +104,7 @@ def seed(ctx: dict) -> list[str]:
         survey = _learner_survey(msd, days_open=2)
         learners = _learners(survey)
         for learner, values in zip(learners, MSD_ANSWERS, strict=False):
-            feedback.response_submit(survey=survey, learner=learner, answers=_answers(survey, values))
+            feedback.response_submit(survey=survey, learner=learner, answers=feedback.answers_by_key(survey, values))
         waiting = learners[len(MSD_ANSWERS)].email if len(learners) > len(MSD_ANSWERS) else ""
         if waiting:  # the login the demo names: its email verified (applicants' sign-ups are not, by default)
             EmailAddress.objects.update_or_create(user=learners[len(MSD_ANSWERS)], email=waiting,
@@ -131,7 +118,8 @@ def seed(ctx: dict) -> list[str]:
     invitation = Invitation.objects.get(survey=stakeholder_survey, email=STAKEHOLDERS[0])
     token = feedback._issue_token(invitation)  # the link the email carried: the demo plays the stakeholder
     invitation.save(update_fields=["token_hash"])
-    feedback.response_submit_by_token(token=token, answers=_answers(stakeholder_survey, STAKEHOLDER_ANSWERS))
+    feedback.response_submit_by_token(
+        token=token, answers=feedback.answers_by_key(stakeholder_survey, STAKEHOLDER_ANSWERS))
     lines.append(f"Feedback: an open stakeholder survey of {cdf.programme.code}, {len(STAKEHOLDERS)} people invited by "
                  f"email, {STAKEHOLDERS[0]} answered. Results: /quality/programmes/{cdf.programme_id}/surveys/ "
                  "(leader@kuleuven.example or quality@kuleuven.example).")

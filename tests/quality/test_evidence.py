@@ -102,19 +102,6 @@ ANSWERS = [
 ]
 
 
-def _answers(survey, values: dict) -> dict:
-    found = {}
-    for item in feedback.survey_items(survey):
-        if item.key not in values:
-            continue
-        value = values[item.key]
-        if item.course_id is None:
-            found[item.name] = value
-        elif item.course.split()[0] in value:
-            found[item.name] = value[item.course.split()[0]]
-    return found
-
-
 @pytest.fixture
 def year(cohort):  # noqa: F811
     """The constructed data set of the module docstring; ``c.year`` is ``Y``."""
@@ -180,7 +167,8 @@ def year(cohort):  # noqa: F811
     # The E1 learner survey: opened by the system once E1 has ended; L0, L1 and L2 answer.
     c.survey = feedback.learner_survey_open(edition=c.e1)
     for enrolment, values in zip(c.l[:3], ANSWERS, strict=True):
-        feedback.response_submit(survey=c.survey, learner=enrolment.learner, answers=_answers(c.survey, values))
+        feedback.response_submit(survey=c.survey, learner=enrolment.learner,
+                                 answers=feedback.answers_by_key(c.survey, values))
     c.survey = feedback.survey_close(actor=c.leader, survey=c.survey)
     return c
 
@@ -218,7 +206,7 @@ def other_scale(year):
     c.e4_survey = feedback.learner_survey_open(edition=c.e4)
     for enrolment, values in zip(c.n, E4_ANSWERS, strict=True):
         feedback.response_submit(survey=c.e4_survey, learner=enrolment.learner,
-                                 answers=_answers(c.e4_survey, values))
+                                 answers=feedback.answers_by_key(c.e4_survey, values))
     c.e4_survey = feedback.survey_close(actor=c.leader, survey=c.e4_survey)
     return c
 

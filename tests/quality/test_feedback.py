@@ -69,16 +69,7 @@ def open_survey(django_capture_on_commit_callbacks) -> Survey:
 
 def answers(survey: Survey, **values) -> dict:
     """``key=value`` for a question; ``key={"A": value, …}`` (course codes) for a question asked per course."""
-    found = {}
-    for item in feedback.survey_items(survey):
-        if item.key not in values:
-            continue
-        value = values[item.key]
-        if item.course_id is None:
-            found[item.name] = value
-        elif item.course.split()[0] in value:
-            found[item.name] = value[item.course.split()[0]]
-    return found
+    return feedback.answers_by_key(survey, values)
 
 
 def submit(survey, learner, **values) -> None:
