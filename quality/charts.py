@@ -22,6 +22,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.formats import number_format
 
 Number = int | float
 
@@ -35,10 +38,13 @@ def _round(value: float) -> float:
 
 
 def number(value: Number) -> str:
-    """A value as the charts write it: whole numbers with thousands separators, others with up to two decimals."""
+    """A value as the charts write it in the active language: whole numbers with thousands separators, others with
+    up to two decimals ("12,000" and "4.17" in English, "12.000" and "4,17" in German). Coordinates are never
+    formatted this way."""
     if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
+        return number_format(int(value), force_grouping=True)
+    text = f"{float(value):.2f}".rstrip("0").rstrip(".")
+    return number_format(Decimal(text), decimal_pos=len(text.partition(".")[2]), force_grouping=True)
 
 
 def percent(rate: float | None) -> str:

@@ -151,3 +151,16 @@ def test_funnel_scales_to_the_largest_stage_when_a_later_one_is_larger():
 def test_percent_and_number_formats():
     assert charts.percent(2 / 3) == "67%" and charts.percent(None) == "" and charts.percent(0) == "0%"
     assert charts.number(3) == "3" and charts.number(2.0) == "2" and charts.number(0.125) == "0.12"
+
+
+def test_chart_numbers_are_written_in_the_active_language():
+    from django.utils import translation
+
+    from quality import charts
+
+    with translation.override("en"):
+        assert [charts.number(v) for v in (12000, 4.17, 4.5, 3.0, 0.333)] == ["12,000", "4.17", "4.5", "3", "0.33"]
+    with translation.override("de"):
+        assert [charts.number(v) for v in (12000, 4.17, 4.5, 3.0)] == ["12.000", "4,17", "4,5", "3"]
+    with translation.override("fr"):
+        assert charts.number(4.17) == "4,17"
