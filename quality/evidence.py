@@ -73,7 +73,9 @@ from . import feedback, recruitment
 from .defaults import WORKLOAD_HOURS_KEY
 from .models import Answer, Audience, QuestionKind, Theme, academic_year_bounds, academic_year_label
 
-#: Bumped when the shape below changes; ``from_json`` reads frozen evidence of its own schema.
+#: Bumped when the shape below changes; ``from_json`` reads frozen evidence of its own schema only, so a change of
+#: shape comes with a data migration that rewrites every frozen ``QualityReview.evidence`` and ``ReviewReport.content``
+#: to the new schema (submitted and approved reviews are never re-computed: they are the record the board decided on).
 SCHEMA = 1
 S = ApplicationStatus
 
