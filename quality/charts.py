@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.formats import number_format
 
@@ -48,7 +48,10 @@ def number(value: Number) -> str:
 
 
 def percent(rate: float | None) -> str:
-    return "" if rate is None else f"{rate:.0%}"
+    """A rate (0.714…) as the pages write percentages, one decimal in the active language: "71.4 %" ("71,4 %")."""
+    if rate is None:
+        return ""
+    return number_format(Decimal(str(rate * 100)).quantize(Decimal("0.1"), ROUND_HALF_UP), decimal_pos=1) + " %"
 
 
 def truncate(label: str, max_label: int) -> str:

@@ -127,29 +127,29 @@ def test_funnel_geometry_and_rates():
         FunnelStage(label="Visits", full_label="Visits", count=40, value_label="40", rate=None, rate_label="",
                     title="Visits: 40", x=160.0, y=8.0, width=304.0, height=24.0, label_x=152.0, text_y=23.8,
                     value_x=472.0),
-        FunnelStage(label="Started", full_label="Started", count=12, value_label="12", rate=0.3, rate_label="30%",
-                    title="Started: 12 (30%)", x=266.4, y=40.0, width=91.2, height=24.0, label_x=152.0,
+        FunnelStage(label="Started", full_label="Started", count=12, value_label="12", rate=0.3, rate_label="30.0 %",
+                    title="Started: 12 (30.0 %)", x=266.4, y=40.0, width=91.2, height=24.0, label_x=152.0,
                     text_y=55.8, value_x=472.0),
         FunnelStage(label="Submitted", full_label="Submitted", count=9, value_label="9", rate=0.75,
-                    rate_label="75%", title="Submitted: 9 (75%)", x=277.8, y=72.0, width=68.4, height=24.0,
+                    rate_label="75.0 %", title="Submitted: 9 (75.0 %)", x=277.8, y=72.0, width=68.4, height=24.0,
                     label_x=152.0, text_y=87.8, value_x=472.0),
     )
     admitted, enrolled = chart.stages[3:]
-    assert (admitted.rate, admitted.rate_label, admitted.width, admitted.x) == (0.0, "0%", 0.0, 312.0)
+    assert (admitted.rate, admitted.rate_label, admitted.width, admitted.x) == (0.0, "0.0 %", 0.0, 312.0)
     assert (enrolled.rate, enrolled.rate_label) == (None, "")  # after a stage of 0: no rate, not a division by zero
     assert chart.header == ("Stage", "Count", "Conversion")
-    assert chart.rows == (("Visits", "40", ""), ("Started", "12", "30%"), ("Submitted", "9", "75%"),
-                          ("Admitted", "0", "0%"), ("Enrolled", "0", ""))
+    assert chart.rows == (("Visits", "40", ""), ("Started", "12", "30.0 %"), ("Submitted", "9", "75.0 %"),
+                          ("Admitted", "0", "0.0 %"), ("Enrolled", "0", ""))
 
 
 def test_funnel_scales_to_the_largest_stage_when_a_later_one_is_larger():
     """More applications than counted visits (a direct link to the Apply page): the widest bar is the largest."""
     stages = charts.funnel([("Visits", 5), ("Started", 10)]).stages
-    assert [(s.width, s.rate_label) for s in stages] == [(152.0, ""), (304.0, "200%")]
+    assert [(s.width, s.rate_label) for s in stages] == [(152.0, ""), (304.0, "200.0 %")]
 
 
 def test_percent_and_number_formats():
-    assert charts.percent(2 / 3) == "67%" and charts.percent(None) == "" and charts.percent(0) == "0%"
+    assert charts.percent(2 / 3) == "66.7 %" and charts.percent(None) == "" and charts.percent(0) == "0.0 %"
     assert charts.number(3) == "3" and charts.number(2.0) == "2" and charts.number(0.125) == "0.12"
 
 
@@ -162,5 +162,6 @@ def test_chart_numbers_are_written_in_the_active_language():
         assert [charts.number(v) for v in (12000, 4.17, 4.5, 3.0, 0.333)] == ["12,000", "4.17", "4.5", "3", "0.33"]
     with translation.override("de"):
         assert [charts.number(v) for v in (12000, 4.17, 4.5, 3.0)] == ["12.000", "4,17", "4,5", "3"]
+        assert charts.percent(15 / 21) == "71,4 %"
     with translation.override("fr"):
         assert charts.number(4.17) == "4,17"

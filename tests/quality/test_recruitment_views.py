@@ -406,11 +406,11 @@ def test_the_funnel_page_shows_the_hand_computed_stages_and_rates(data):
     assert stages == [
         ["Stage", "Count", "From the previous stage", "From the visits"],
         ["Page visits", "100", "—", "—"],
-        ["Started applications", "21", "21%", "21%"],  # 21 / 100
-        ["Submitted", "15", "71%", "15%"],  # 15 / 21, 15 / 100
-        ["Admitted", "9", "60%", "9%"],  # 9 / 15
-        ["Enrolled", "6", "67%", "6%"],  # 6 / 9
-        ["Awarded", "3", "50%", "3%"],  # 3 / 6
+        ["Started applications", "21", "21.0 %", "21.0 %"],  # 21 / 100
+        ["Submitted", "15", "71.4 %", "15.0 %"],  # 15 / 21, 15 / 100
+        ["Admitted", "9", "60.0 %", "9.0 %"],  # 9 / 15
+        ["Enrolled", "6", "66.7 %", "6.0 %"],  # 6 / 9
+        ["Awarded", "3", "50.0 %", "3.0 %"],  # 3 / 6
     ]
     page = response.content.decode()
     assert "1 March 2026 to 10 March 2026" in page or "March 1, 2026 to March 10, 2026" in page
@@ -422,13 +422,13 @@ def test_the_funnel_page_breaks_the_figures_down_per_segment_campaign_and_direct
     assert breakdown[0] == ["Segment / campaign", "Page visits", "Started applications", "Submitted", "Admitted",
                             "Enrolled", "Awarded", "Started / visits", "Enrolled / started"]
     assert breakdown[1:] == [
-        ["Senior Expert", "40", "10", "8", "6", "4", "2", "25%", "40%"],
-        ["↳ Expert Mail expert-mail", "40", "10", "8", "6", "4", "2", "25%", "40%"],
+        ["Senior Expert", "40", "10", "8", "6", "4", "2", "25.0 %", "40.0 %"],
+        ["↳ Expert Mail expert-mail", "40", "10", "8", "6", "4", "2", "25.0 %", "40.0 %"],
         ["Senior Explorer", "0", "0", "0", "0", "0", "0", "—", "—"],
-        ["Junior Starter", "20", "5", "3", "1", "1", "0", "25%", "20%"],
-        ["↳ Starter Fair starter-fair", "20", "5", "3", "1", "1", "0", "25%", "20%"],
-        ["No campaign / direct", "40", "6", "4", "2", "1", "1", "15%", "17%"],  # 1 / 6
-        ["Total", "100", "21", "15", "9", "6", "3", "21%", "29%"],  # 6 / 21
+        ["Junior Starter", "20", "5", "3", "1", "1", "0", "25.0 %", "20.0 %"],
+        ["↳ Starter Fair starter-fair", "20", "5", "3", "1", "1", "0", "25.0 %", "20.0 %"],
+        ["No campaign / direct", "40", "6", "4", "2", "1", "1", "15.0 %", "16.7 %"],  # 1 / 6
+        ["Total", "100", "21", "15", "9", "6", "3", "21.0 %", "28.6 %"],  # 6 / 21
     ]
 
 
@@ -438,7 +438,7 @@ def test_the_funnel_page_draws_the_charts_from_the_same_figures(data):
     for chart_id in ("funnel-chart", "segment-chart", "day-chart"):
         assert f'aria-labelledby="{chart_id}-title"' in page and f'<title id="{chart_id}-title">' in page
     # The funnel's bars: the widest for the 100 visits, each titled with its count and rate.
-    assert "<title>Page visits: 100</title>" in page and "<title>Submitted: 15 (71%)</title>" in page
+    assert "<title>Page visits: 100</title>" in page and "<title>Submitted: 15 (71.4 %)</title>" in page
     expected = charts.funnel([("Page visits", 100), ("Started applications", 21), ("Submitted", 15),
                               ("Admitted", 9), ("Enrolled", 6), ("Awarded", 3)])
     widths = re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)" height="24.0" fill', page)
@@ -487,7 +487,7 @@ def test_the_funnel_defaults_to_the_latest_edition_and_refuses_a_wrong_one(data)
     assert "Recruitment funnel: 2026-spring" in funnel_page(data).content.decode()
     chosen = tables(funnel_page(data, edition=str(older.pk)))
     assert chosen["Stages of the funnel (all segments and direct)"][1:3] == [
-        ["Page visits", "7", "—", "—"], ["Started applications", "3", "43%", "43%"]]  # 3 / 7
+        ["Page visits", "7", "—", "—"], ["Started applications", "3", "42.9 %", "42.9 %"]]  # 3 / 7
     client = client_for(data.leader)
     url = reverse("recruitment-funnel", args=[data.programme.pk])
     for wrong in ("garbage", str(EditionFactory().pk), "00000000-0000-0000-0000-000000000000", "'; --"):
