@@ -70,6 +70,7 @@ from .models import (
     SurveyStatus,
 )
 from .models.feedback import NUMBER_MAX, NUMBER_MIN, RATING_MAX, RATING_MIN, TEXT_MAX_LENGTH
+from .saving import record
 
 logger = logging.getLogger(__name__)
 
@@ -135,12 +136,6 @@ def _days(name: str, default: int) -> dt.timedelta:
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _record(actor, action: str, obj, programme: Programme, changes: Mapping[str, Any] | None = None) -> None:
-    """Quality is the lead institution's task (D2): its events belong to it."""
-    audit.record(actor, action, obj, changes, consortium_id=programme.consortium_id,
-                 institution_id=programme.lead_institution_id)
 
 
 def survey_is_open(survey: Survey, *, now: dt.datetime | None = None) -> bool:
@@ -234,7 +229,7 @@ def question_add(*, actor, question_set: QuestionSet, data: Mapping[str, Any]) -
                         position=0 if last is None else last + 1)
     _take(question, data)
     _clean_question(question, question_set.audience)
-    _record(actor, "feedback.question_added", question, question_set.programme,
+    record(actor, "feedback.question_added", question, question_set.programme,
             audit.snapshot(question, ("key", *EDITABLE_FIELDS)))
     return question
 
@@ -246,7 +241,7 @@ def question_update(*, actor, question: Question, data: Mapping[str, Any]) -> Qu
     question = Question.objects.get(pk=question.pk)
     before = _take(question, data)
     _clean_question(question, question_set.audience)
-    _record(actor, "feedback.question_changed", question, question_set.programme,
+    record(actor, "feedback.question_changed", question, question_set.programme,
             audit.diff(before, audit.snapshot(question, EDITABLE_FIELDS)))
     return question
 
@@ -256,7 +251,7 @@ def question_remove(*, actor, question: Question) -> None:
     question_set = _locked_set(question.question_set)
     policy.require(actor, "quality.manage", question_set.programme)
     question = Question.objects.get(pk=question.pk)
-    _record(actor, "feedback.question_removed", question, question_set.programme, {"key": question.key})
+    record(actor, "feedback.question_removed", question, question_set.programme, {"key": question.key})
     question.delete()
     _renumber(list(question_set.questions.all()))
 
@@ -278,7 +273,7 @@ def questions_reorder(*, actor, question_set: QuestionSet, order: Sequence[uuid.
         raise ValidationError({"order": [str(REORDER_MISMATCH)]})
     questions = [by_id[pk] for pk in wanted]
     _renumber(questions)
-    _record(actor, "feedback.questions_reordered", question_set, question_set.programme,
+    record(actor, "feedback.questions_reordered", question_set, question_set.programme,
             {"order": [q.key for q in questions]})
     return questions
 
@@ -339,7 +334,7 @@ def learner_survey_open(*, edition: Edition, now: dt.datetime | None = None) -> 
                                    closes_at=now + _days("FEEDBACK_OPEN_DAYS", 21))
     asked = _freeze(survey, question_set_ensure(programme=programme, audience=Audience.LEARNER))
     invitations = Invitation.objects.bulk_create([Invitation(survey=survey, learner_id=pk) for pk in learner_ids])
-    _record(None, "feedback.survey_opened", survey, programme, {"invited": len(invitations), "questions": asked,
+    record(None, "feedback.survey_opened", survey, programme, {"invited": len(invitations), "questions": asked,
                                                                  "closes_at": survey.closes_at})
     from .tasks import invitation_email
 
@@ -387,7 +382,7 @@ def stakeholder_survey_open(*, actor, programme: Programme, closes_at: dt.dateti
     survey = Survey.objects.create(programme=programme, audience=Audience.STAKEHOLDER, opened_at=now,
                                    closes_at=closes_at)
     asked = _freeze(survey, question_set_ensure(programme=programme, audience=Audience.STAKEHOLDER))
-    _record(actor, "feedback.survey_opened", survey, programme, {"questions": asked, "closes_at": closes_at})
+    record(actor, "feedback.survey_opened", survey, programme, {"questions": asked, "closes_at": closes_at})
     return survey
 
 
@@ -467,7 +462,7 @@ def stakeholders_invite(*, actor, survey: Survey, emails: Iterable[str] | str) -
         token = _issue_token(invitation)
         invitation.save()
         _email_stakeholder_after_commit(invitation, token, survey)
-    _record(actor, "feedback.stakeholders_invited", survey, survey.programme,
+    record(actor, "feedback.stakeholders_invited", survey, survey.programme,
             {"invited": len(new), "already_invited": len(taken)})
     return Invited(invited=tuple(new), already_invited=tuple(email for email in wanted if email in taken))
 
@@ -487,7 +482,7 @@ def stakeholder_invitation_renew(*, actor, invitation: Invitation) -> None:
     token = _issue_token(invitation)
     invitation.save(update_fields=["token_hash"])
     _email_stakeholder_after_commit(invitation, token, survey)
-    _record(actor, "feedback.stakeholder_link_renewed", survey, survey.programme, {"renewed": 1})
+    record(actor, "feedback.stakeholder_link_renewed", survey, survey.programme, {"renewed": 1})
 
 
 # --- Emails to learners and reminders ------------------------------------------------------------------------------
@@ -545,7 +540,7 @@ def reminders_send(*, now: dt.datetime | None = None) -> int:
                 invitation_email.delay_on_commit(str(pk), reminder=True)
                 per_survey[survey_id] += 1
     for survey in Survey.objects.filter(pk__in=per_survey).select_related("programme"):
-        _record(None, "feedback.reminders_sent", survey, survey.programme, {"reminders": per_survey[survey.pk]})
+        record(None, "feedback.reminders_sent", survey, survey.programme, {"reminders": per_survey[survey.pk]})
     return sum(per_survey.values())
 
 
@@ -734,7 +729,7 @@ def _close(actor, survey: Survey, now: dt.datetime) -> Survey:
     survey.save(update_fields=["status", "closed_at", "updated_at"])
     counts = Invitation.objects.filter(survey=survey).aggregate(
         invited=Count("pk"), answered=Count("pk", filter=Q(answered=True)))
-    _record(actor, "feedback.survey_closed", survey, survey.programme,
+    record(actor, "feedback.survey_closed", survey, survey.programme,
             {**counts, "responses": Response.objects.filter(survey=survey).count()})
     return survey
 

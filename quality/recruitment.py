@@ -56,7 +56,7 @@ from consortium.api import Consortium, DomainError, audit, policy, save_validate
 from programmes.api import Edition, Programme
 
 from .models import CAMPAIGN_CODE_MAX, CAMPAIGN_CODE_MIN, CAMPAIGN_CODE_PATTERN, Campaign, PageVisit, Segment
-from .saving import save_checked
+from .saving import record, save_checked
 
 Actor = policy.Actor
 S = ApplicationStatus
@@ -160,11 +160,6 @@ def _campaign_save(campaign: Campaign, *, segment_chosen: bool) -> None:
     save_checked(campaign, _campaign_errors(campaign, segment_chosen=segment_chosen))
 
 
-def _record_campaign(actor, action: str, campaign: Campaign, changes) -> None:
-    audit.record(actor, action, campaign, changes, consortium_id=campaign.programme.consortium_id,
-                 institution_id=campaign.programme.lead_institution_id)
-
-
 def _snapshot(campaign: Campaign) -> dict[str, Any]:
     return {**audit.snapshot(campaign, ("name", "code", "channel", "source", "description")),
             "segment": str(campaign.segment_id) if campaign.segment_id else None,
@@ -183,7 +178,7 @@ def campaign_create(*, actor, programme: Programme, data: Mapping[str, Any]) -> 
     campaign.code = (campaign.code or "").strip()
     campaign.source = (campaign.source or "").strip()
     _campaign_save(campaign, segment_chosen=True)
-    _record_campaign(actor, "campaign.created", campaign, _snapshot(campaign))
+    record(actor, "campaign.created", campaign, campaign.programme, _snapshot(campaign))
     return campaign
 
 
@@ -204,7 +199,7 @@ def campaign_update(*, actor, campaign: Campaign, data: Mapping[str, Any]) -> Ca
     _campaign_save(campaign, segment_chosen=campaign.segment_id != previous_segment)
     changes = audit.diff(before, _snapshot(campaign))
     if changes:
-        _record_campaign(actor, "campaign.updated", campaign, changes)
+        record(actor, "campaign.updated", campaign, campaign.programme, changes)
     return campaign
 
 

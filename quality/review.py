@@ -59,7 +59,7 @@ from .models import (
     academic_year_of,
 )
 from .models.review import OPEN_ACTION_STATUSES
-from .saving import save_checked
+from .saving import record, save_checked
 
 logger = logging.getLogger(__name__)
 
@@ -115,12 +115,6 @@ FINAL_READY = gettext_lazy("The review is approved and its final report is ready
 NULL_CHARACTER = gettext_lazy("The text contains a null character, which is not accepted.")
 
 
-def _record(actor, action: str, obj, programme: Programme, changes: Mapping[str, Any] | None = None) -> None:
-    """Quality is the lead institution's task (D2): its events belong to it."""
-    audit.record(actor, action, obj, changes, consortium_id=programme.consortium_id,
-                 institution_id=programme.lead_institution_id)
-
-
 def _user(actor):
     return actor if getattr(actor, "is_authenticated", False) and getattr(actor, "pk", None) else None
 
@@ -174,7 +168,7 @@ def review_create(*, actor, programme: Programme, year: int) -> QualityReview:
         raise ValidationError({"year": [str(REVIEW_EXISTS) % {"year": academic_year_label(year)}]})
     review = QualityReview(programme=programme, year=year)
     save_validated(review)
-    _record(actor, "review.created", review, programme, {"year": year})
+    record(actor, "review.created", review, programme, {"year": year})
     return review
 
 
@@ -191,7 +185,7 @@ def review_update(*, actor, review: QualityReview, data: Mapping[str, Any]) -> Q
     save_checked(review, errors, update_fields=("summary",))
     changes = audit.diff(before, audit.snapshot(review, ("summary",)))
     if changes:
-        _record(actor, "review.updated", review, review.programme, changes)
+        record(actor, "review.updated", review, review.programme, changes)
     return review
 
 
@@ -218,7 +212,7 @@ def _move(actor, review: QualityReview, target: str, changes: Mapping[str, Any] 
     before = review.status
     review.status = target
     review.save()
-    _record(actor, f"review.{target}", review, review.programme, {"status": [before, target], **(changes or {})})
+    record(actor, f"review.{target}", review, review.programme, {"status": [before, target], **(changes or {})})
 
 
 @transaction.atomic
@@ -331,7 +325,7 @@ def finding_add(*, actor, review: QualityReview, data: Mapping[str, Any]) -> Fin
     last = review.findings.order_by("-position").values_list("position", flat=True).first()
     finding = Finding(review=review, position=0 if last is None else last + 1)
     _take_finding(finding, data)
-    _record(actor, "review.finding_added", finding, review.programme, audit.snapshot(finding, FINDING_FIELDS))
+    record(actor, "review.finding_added", finding, review.programme, audit.snapshot(finding, FINDING_FIELDS))
     return finding
 
 
@@ -345,7 +339,7 @@ def finding_update(*, actor, finding: Finding, data: Mapping[str, Any]) -> Findi
     _take_finding(finding, data)
     changes = audit.diff(before, audit.snapshot(finding, FINDING_FIELDS))
     if changes:
-        _record(actor, "review.finding_changed", finding, review.programme, changes)
+        record(actor, "review.finding_changed", finding, review.programme, changes)
     return finding
 
 
@@ -356,7 +350,7 @@ def finding_remove(*, actor, finding: Finding) -> None:
     policy.require(actor, "quality.manage", review)
     _editable(review)
     finding = Finding.objects.get(pk=finding.pk)
-    _record(actor, "review.finding_removed", finding, review.programme, audit.snapshot(finding, FINDING_FIELDS))
+    record(actor, "review.finding_removed", finding, review.programme, audit.snapshot(finding, FINDING_FIELDS))
     finding.delete()
 
 
@@ -396,7 +390,7 @@ def action_add(*, actor, review: QualityReview, data: Mapping[str, Any]) -> Impr
     last = review.actions.order_by("-position").values_list("position", flat=True).first()
     action = ImprovementAction(review=review, position=0 if last is None else last + 1)
     _take_action(action, review, data)
-    _record(actor, "review.action_added", action, review.programme, _action_snapshot(action))
+    record(actor, "review.action_added", action, review.programme, _action_snapshot(action))
     return action
 
 
@@ -411,7 +405,7 @@ def action_update(*, actor, action: ImprovementAction, data: Mapping[str, Any]) 
     _take_action(action, review, data)
     changes = audit.diff(before, _action_snapshot(action))
     if changes:
-        _record(actor, "review.action_changed", action, review.programme, changes)
+        record(actor, "review.action_changed", action, review.programme, changes)
     return action
 
 
@@ -454,7 +448,7 @@ def _move_action(actor, action: ImprovementAction, target: str, reason: Any = No
         action.dropped_at = now
         action.dropped_reason = reason
     action.save(update_fields=[*ACTION_PROGRESS_FIELDS, "updated_at"])
-    _record(actor, f"review.action_{target}", action, action.review.programme,
+    record(actor, f"review.action_{target}", action, action.review.programme,
             {"status": [before, target], **changes})
     return action
 
@@ -567,7 +561,7 @@ def report_request(*, actor, review: QualityReview) -> ReviewReport:
             final.status, final.error = ReportStatus.QUEUED, ""
             final.save(update_fields=["status", "error", "updated_at"])
         _queue(final)
-        _record(actor, "review.report_requested", final, review.programme, {"final": True})
+        record(actor, "review.report_requested", final, review.programme, {"final": True})
         return final
     drafts = list(ReviewReport.objects.select_for_update().filter(review=review, final=False))
     pending = [d for d in drafts if d.status == ReportStatus.QUEUED and not _stale(d)]
@@ -581,7 +575,7 @@ def report_request(*, actor, review: QualityReview) -> ReviewReport:
     report = ReviewReport.objects.create(review=review, final=False, requested_by=_user(actor),
                                          content=report_content(review, final=False))
     _queue(report)
-    _record(actor, "review.report_requested", report, review.programme, {"final": False})
+    record(actor, "review.report_requested", report, review.programme, {"final": False})
     return report
 
 

@@ -1,4 +1,5 @@
-"""Saving a record after the service's own checks and the model's, with every message reported at once."""
+"""Saving a record after the service's own checks and the model's, with every message reported at once; and the
+audit record every quality service writes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
-from consortium.api import DomainError
+from consortium.api import DomainError, audit
 
 
 def save_checked(obj: Model, errors: Mapping[str, Sequence[str]] | None = None, *,
@@ -37,3 +38,9 @@ def save_checked(obj: Model, errors: Mapping[str, Sequence[str]] | None = None, 
             obj.save(update_fields=fields)
     except IntegrityError as exc:
         raise DomainError(_("This conflicts with an existing record."), details=[str(exc).splitlines()[0]]) from exc
+
+
+def record(actor, action: str, obj, programme, changes: Mapping | None = None) -> None:
+    """An audit event of a quality record. Quality is the lead institution's task (D2): its events belong to it."""
+    audit.record(actor, action, obj, changes, consortium_id=programme.consortium_id,
+                 institution_id=programme.lead_institution_id)

@@ -70,6 +70,7 @@ from programmes.api import (
 
 from . import charts
 from .models import Commitment, CommitmentKind, CommitmentStatus, QualityReview
+from .saving import record
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -97,13 +98,6 @@ KIND_NOUNS = {K.MONEY: gettext_lazy("money"), K.STAFF_HOURS: gettext_lazy("staff
 
 
 # --- Services ----------------------------------------------------------------------------------------------------
-
-
-def _record(actor, action: str, commitment: Commitment, changes: Mapping[str, Any] | None = None) -> None:
-    """Quality is the lead institution's task (D2): the events belong to it."""
-    programme = commitment.programme
-    audit.record(actor, action, commitment, changes, consortium_id=programme.consortium_id,
-                 institution_id=programme.lead_institution_id)
 
 
 def _snapshot(commitment: Commitment) -> dict[str, Any]:
@@ -164,7 +158,7 @@ def commitment_add(*, actor, programme: Programme, data: Mapping[str, Any]) -> C
     commitment = Commitment(programme=programme)
     _apply(commitment, data)
     _save_proposal(commitment)
-    _record(actor, "commitment.proposed", commitment, _snapshot(commitment))
+    record(actor, "commitment.proposed", commitment, commitment.programme, _snapshot(commitment))
     return commitment
 
 
@@ -184,7 +178,7 @@ def commitment_update(*, actor, commitment: Commitment, data: Mapping[str, Any])
     _save_proposal(commitment)
     changes = audit.diff(before, _snapshot(commitment))
     if changes:
-        _record(actor, "commitment.updated", commitment, changes)
+        record(actor, "commitment.updated", commitment, commitment.programme, changes)
     return commitment
 
 
@@ -207,7 +201,7 @@ def commitment_confirm(*, actor, commitment: Commitment) -> Commitment:
             "institution": commitment.institution.short_name}})
     commitment.status, commitment.confirmed_at = S.CONFIRMED, timezone.now()
     _save_transition(commitment, ("status", "confirmed_at"))
-    _record(actor, "commitment.confirmed", commitment, {"status": [S.PROPOSED, S.CONFIRMED]})
+    record(actor, "commitment.confirmed", commitment, commitment.programme, {"status": [S.PROPOSED, S.CONFIRMED]})
     return commitment
 
 
@@ -220,7 +214,7 @@ def commitment_withdraw(*, actor, commitment: Commitment, reason: str = "") -> C
     commitment.status, commitment.withdrawn_at = S.WITHDRAWN, timezone.now()
     commitment.withdrawal_reason = (reason or "").strip()
     _save_transition(commitment, ("status", "withdrawn_at", "withdrawal_reason"))
-    _record(actor, "commitment.withdrawn", commitment,
+    record(actor, "commitment.withdrawn", commitment, commitment.programme,
             {"status": [before, S.WITHDRAWN], "reason": commitment.withdrawal_reason})
     return commitment
 

@@ -53,21 +53,27 @@ class Recruit:
     pass
 
 
-@pytest.fixture
-def r(world):
+def recruiting(world, *, intake_code: str, opens: dt.datetime, closes: dt.datetime) -> Recruit:
+    """Programme "chip-design" of consortium CA (led by UA) with a closed edition, a team leader (UA) and a member
+    (UB); also the set-up of the recruitment pages' tests."""
     s = Recruit()
     s.world = world
     s.programme = ProgrammeFactory(consortium=world.ca, code="chip-design", status="published",
                                    lead_institution=world.ua, issuing_institution=world.ua)
-    s.edition = EditionFactory(programme=s.programme, intake_code="2026-autumn", status="closed",
-                               application_opens_at=dt.datetime(2026, 3, 1, 9, 0, tzinfo=UTC),
-                               application_closes_at=dt.datetime(2026, 4, 30, 17, 0, tzinfo=UTC))
+    s.edition = EditionFactory(programme=s.programme, intake_code=intake_code, status="closed",
+                               application_opens_at=opens, application_closes_at=closes)
     s.leader = StaffFactory(institution=world.ua).user
     RoleAssignmentFactory(user=s.leader, role="team_leader", institution=world.ua, target_id=s.programme.pk)
     s.member = StaffFactory(institution=world.ub).user
     RoleAssignmentFactory(user=s.member, role="team_member", institution=world.ub, target_id=s.programme.pk)
     s.admin = world.people["CA_admin"]
     return s
+
+
+@pytest.fixture
+def r(world):
+    return recruiting(world, intake_code="2026-autumn", opens=dt.datetime(2026, 3, 1, 9, 0, tzinfo=UTC),
+                      closes=dt.datetime(2026, 4, 30, 17, 0, tzinfo=UTC))
 
 
 def other_programme(r, **fields):

@@ -30,6 +30,7 @@ from ..factories import (
     SegmentFactory,
     StaffFactory,
 )
+from .test_recruitment import recruiting
 
 pytestmark = pytest.mark.django_db
 
@@ -87,25 +88,11 @@ def client_for(user) -> Client:
     return client
 
 
-class Setup:
-    pass
-
-
 @pytest.fixture
 def s(world):
-    """Programme "chip-design" of consortium CA (led by UA) with a team leader and a member."""
-    s = Setup()
-    s.world = world
-    s.programme = ProgrammeFactory(consortium=world.ca, code="chip-design", status="published",
-                                   lead_institution=world.ua, issuing_institution=world.ua)
-    s.edition = EditionFactory(programme=s.programme, intake_code="2026-spring", status="closed",
-                               application_opens_at=dt.datetime(2026, 3, 1, 8, 0, tzinfo=UTC),
-                               application_closes_at=dt.datetime(2026, 3, 10, 18, 0, tzinfo=UTC))
-    s.leader = StaffFactory(institution=world.ua).user
-    RoleAssignmentFactory(user=s.leader, role="team_leader", institution=world.ua, target_id=s.programme.pk)
-    s.member = StaffFactory(institution=world.ub).user
-    RoleAssignmentFactory(user=s.member, role="team_member", institution=world.ub, target_id=s.programme.pk)
-    s.admin = world.people["CA_admin"]
+    """Programme "chip-design" of consortium CA (led by UA) with a team leader and a member, and the segments."""
+    s = recruiting(world, intake_code="2026-spring", opens=dt.datetime(2026, 3, 1, 8, 0, tzinfo=UTC),
+                   closes=dt.datetime(2026, 3, 10, 18, 0, tzinfo=UTC))
     s.expert, s.explorer, s.starter = recruitment.segments(consortium=world.ca)
     return s
 
